@@ -1,0 +1,3 @@
+//! Layer4 gateway.
+
+pub mod core;

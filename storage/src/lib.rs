@@ -1,0 +1,51 @@
+//! Layer4 storage: everything the gateway and the API keep.
+//!
+//! [`Store`] is the sum of one trait per aggregate ([`ops`]); callers hold an
+//! `Arc<dyn Store>`. Backends live in [`backend`]: SQLite (embedded, the single-node
+//! default); PostgreSQL and ScyllaDB join later behind the same traits, tested by the
+//! same conformance suite (`tests/conformance.rs`).
+//!
+//! Channel events (messages, edits, deletes, reactions, joins, leaves) move the channel
+//! offset in the same transaction as the write and return it, so offsets survive
+//! restarts. Storage does not check permissions: the service layer does.
+
+pub mod backend;
+pub mod error;
+pub mod ops;
+
+use std::sync::Arc;
+
+pub use error::{Result, StoreError};
+pub use ops::attachments::{AttachmentRecord, AttachmentStore};
+pub use ops::blocks::BlockStore;
+pub use ops::channels::{ChannelRecord, ChannelStore, NewChannel};
+pub use ops::members::MemberStore;
+pub use ops::messages::{Edit, MessageRecord, MessageStore, NewMessage, Page};
+pub use ops::mutes::MuteStore;
+pub use ops::reactions::ReactionStore;
+pub use ops::receipts::ReceiptStore;
+pub use ops::search::{SearchQuery, SearchStore};
+pub use ops::users::{NewUser, UserStore};
+
+/// Everything a backend provides.
+#[async_trait::async_trait]
+pub trait Store:
+    UserStore
+    + ChannelStore
+    + MemberStore
+    + MessageStore
+    + ReactionStore
+    + ReceiptStore
+    + BlockStore
+    + MuteStore
+    + AttachmentStore
+    + SearchStore
+    + Send
+    + Sync
+{
+    /// Whether the backend answers (for `/readyz`).
+    async fn ping(&self) -> Result<()>;
+}
+
+/// A shared handle to a backend.
+pub type DynStore = Arc<dyn Store>;

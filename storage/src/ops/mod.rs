@@ -1,0 +1,13 @@
+//! One trait per aggregate, methods in CRUD order. Every backend mirrors this layout
+//! file for file (`backend/<name>/<aggregate>.rs`).
+
+pub mod attachments;
+pub mod blocks;
+pub mod channels;
+pub mod members;
+pub mod messages;
+pub mod mutes;
+pub mod reactions;
+pub mod receipts;
+pub mod search;
+pub mod users;
