@@ -154,7 +154,10 @@ mod tests {
     #[test]
     fn json_uses_strings_msgpack_uses_uint64() {
         let id = ChannelId::new(1 << 60);
-        assert_eq!(serde_json::to_string(&id).unwrap(), "\"1152921504606846976\"");
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            "\"1152921504606846976\""
+        );
         let packed = rmp_serde::to_vec(&id).unwrap();
         assert_eq!(packed[0], 0xcf, "uint64 marker");
         let back: ChannelId = rmp_serde::from_slice(&packed).unwrap();

@@ -1,4 +1,5 @@
-//! Client-to-server events (PROTOCOL.md section 6).
+//! Client-to-server events (PROTOCOL.md section 6): the data type of each, and the
+//! [`ClientEvent`] enum that names them on the wire.
 
 use std::collections::BTreeMap;
 
@@ -109,35 +110,37 @@ pub struct SetStatus {
     pub status: UserStatus,
 }
 
-/// Every event a client may send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientEvent {
-    /// `IDENTIFY`
-    Identify(Identify),
-    /// `PING`
-    Ping(Empty),
-    /// `SEND_MESSAGE`
-    SendMessage(SendMessage),
-    /// `EDIT_MESSAGE`
-    EditMessage(EditMessage),
-    /// `DELETE_MESSAGE`
-    DeleteMessage(DeleteMessage),
-    /// `ADD_REACTION`
-    AddReaction(Reaction),
-    /// `REMOVE_REACTION`
-    RemoveReaction(Reaction),
-    /// `START_TYPING`
-    StartTyping(ChannelRef),
-    /// `STOP_TYPING`
-    StopTyping(ChannelRef),
-    /// `FETCH_MESSAGES`
-    FetchMessages(FetchMessages),
-    /// `JOIN_CHANNEL`
-    JoinChannel(ChannelRef),
-    /// `LEAVE_CHANNEL`
-    LeaveChannel(ChannelRef),
-    /// `MARK_AS_READ`
-    MarkAsRead(MarkAsRead),
-    /// `SET_STATUS`
-    SetStatus(SetStatus),
+event_enum! {
+    /// Every event a client may send.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum ClientEvent {
+        /// Authenticate the connection; answered by `READY`.
+        "IDENTIFY" => Identify(Identify),
+        /// Heartbeat; answered by `PONG`.
+        "PING" => Ping(Empty),
+        /// Send a message to a channel.
+        "SEND_MESSAGE" => SendMessage(SendMessage),
+        /// Edit one's own message.
+        "EDIT_MESSAGE" => EditMessage(EditMessage),
+        /// Delete a message.
+        "DELETE_MESSAGE" => DeleteMessage(DeleteMessage),
+        /// React to a message.
+        "ADD_REACTION" => AddReaction(Reaction),
+        /// Take a reaction back.
+        "REMOVE_REACTION" => RemoveReaction(Reaction),
+        /// Start typing in a channel (expires after 10 s).
+        "START_TYPING" => StartTyping(ChannelRef),
+        /// Stop typing in a channel.
+        "STOP_TYPING" => StopTyping(ChannelRef),
+        /// Load history; answered by `MESSAGES_LOADED`.
+        "FETCH_MESSAGES" => FetchMessages(FetchMessages),
+        /// Join a public group.
+        "JOIN_CHANNEL" => JoinChannel(ChannelRef),
+        /// Leave a channel.
+        "LEAVE_CHANNEL" => LeaveChannel(ChannelRef),
+        /// Move one's read position.
+        "MARK_AS_READ" => MarkAsRead(MarkAsRead),
+        /// Change one's presence.
+        "SET_STATUS" => SetStatus(SetStatus),
+    }
 }

@@ -1,4 +1,5 @@
-//! Server-to-client events (PROTOCOL.md section 7).
+//! Server-to-client events (PROTOCOL.md section 7): the data type of each, and the
+//! [`ServerEvent`] enum that names them on the wire.
 
 use serde::{Deserialize, Serialize};
 
@@ -137,45 +138,97 @@ pub struct MessagesLoaded {
     pub messages: Vec<Message>,
 }
 
-/// Every event the server sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServerEvent {
-    /// `READY`
-    Ready(Box<Ready>),
-    /// `PONG`
-    Pong(Empty),
-    /// `ACK`
-    Ack(Box<Ack>),
-    /// `ERROR`
-    Error(ErrorData),
-    /// `MESSAGE_RECEIVED` (channel event)
-    MessageReceived(Box<MessageData>),
-    /// `MESSAGE_EDITED` (channel event)
-    MessageEdited(Box<MessageData>),
-    /// `MESSAGE_DELETED` (channel event)
-    MessageDeleted(MessageDeleted),
-    /// `REACTION_ADDED` (channel event)
-    ReactionAdded(ReactionData),
-    /// `REACTION_REMOVED` (channel event)
-    ReactionRemoved(ReactionData),
-    /// `USER_JOINED` (channel event)
-    UserJoined(Box<UserJoined>),
-    /// `USER_LEFT` (channel event)
-    UserLeft(ChannelUser),
-    /// `TYPING_STARTED`
-    TypingStarted(ChannelUser),
-    /// `TYPING_STOPPED`
-    TypingStopped(ChannelUser),
-    /// `READ_RECEIPT_UPDATED`
-    ReadReceiptUpdated(ReadReceipt),
-    /// `USER_STATUS_CHANGED`
-    UserStatusChanged(StatusChanged),
-    /// `CHANNEL_CREATED`
-    ChannelCreated(Box<ChannelData>),
-    /// `CHANNEL_UPDATED`
-    ChannelUpdated(Box<ChannelData>),
-    /// `CHANNEL_DELETED`
-    ChannelDeleted(ChannelDeleted),
-    /// `MESSAGES_LOADED`
-    MessagesLoaded(Box<MessagesLoaded>),
+event_enum! {
+    /// Every event the server sends.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum ServerEvent {
+        /// The answer to `IDENTIFY`.
+        "READY" => Ready(Box<Ready>),
+        /// The answer to `PING`.
+        "PONG" => Pong(Empty),
+        /// A request succeeded.
+        "ACK" => Ack(Box<Ack>),
+        /// A request failed.
+        "ERROR" => Error(ErrorData),
+        /// A new message (channel event).
+        "MESSAGE_RECEIVED" => MessageReceived(Box<MessageData>),
+        /// An edited message (channel event).
+        "MESSAGE_EDITED" => MessageEdited(Box<MessageData>),
+        /// A deleted message (channel event).
+        "MESSAGE_DELETED" => MessageDeleted(MessageDeleted),
+        /// A reaction was added (channel event).
+        "REACTION_ADDED" => ReactionAdded(ReactionData),
+        /// A reaction was removed (channel event).
+        "REACTION_REMOVED" => ReactionRemoved(ReactionData),
+        /// A user joined a channel (channel event).
+        "USER_JOINED" => UserJoined(Box<UserJoined>),
+        /// A user left a channel (channel event).
+        "USER_LEFT" => UserLeft(ChannelUser),
+        /// A member started typing (ephemeral).
+        "TYPING_STARTED" => TypingStarted(ChannelUser),
+        /// A member stopped typing (ephemeral).
+        "TYPING_STOPPED" => TypingStopped(ChannelUser),
+        /// A member's read position moved (ephemeral).
+        "READ_RECEIPT_UPDATED" => ReadReceiptUpdated(ReadReceipt),
+        /// A user's presence changed (ephemeral).
+        "USER_STATUS_CHANGED" => UserStatusChanged(StatusChanged),
+        /// The recipient can now see a channel.
+        "CHANNEL_CREATED" => ChannelCreated(Box<ChannelData>),
+        /// A channel's name, visibility or membership count changed.
+        "CHANNEL_UPDATED" => ChannelUpdated(Box<ChannelData>),
+        /// A channel was deleted.
+        "CHANNEL_DELETED" => ChannelDeleted(ChannelDeleted),
+        /// The answer to `FETCH_MESSAGES`.
+        "MESSAGES_LOADED" => MessagesLoaded(Box<MessagesLoaded>),
+    }
+}
+
+impl ServerEvent {
+    /// Whether this is a channel event (PROTOCOL.md section 5): it carries an offset
+    /// `s`, goes to every member, and is kept for replay.
+    pub fn is_channel_event(&self) -> bool {
+        matches!(
+            self,
+            Self::MessageReceived(_)
+                | Self::MessageEdited(_)
+                | Self::MessageDeleted(_)
+                | Self::ReactionAdded(_)
+                | Self::ReactionRemoved(_)
+                | Self::UserJoined(_)
+                | Self::UserLeft(_)
+        )
+    }
+
+    /// The channel the event is about, if it is about one.
+    pub fn channel_id(&self) -> Option<ChannelId> {
+        match self {
+            Self::MessageReceived(d) | Self::MessageEdited(d) => Some(d.message.channel_id),
+            Self::MessageDeleted(d) => Some(d.channel_id),
+            Self::ReactionAdded(d) | Self::ReactionRemoved(d) => Some(d.channel_id),
+            Self::UserJoined(d) => Some(d.channel_id),
+            Self::UserLeft(d) | Self::TypingStarted(d) | Self::TypingStopped(d) => {
+                Some(d.channel_id)
+            }
+            Self::ReadReceiptUpdated(d) => Some(d.channel_id),
+            Self::ChannelCreated(d) | Self::ChannelUpdated(d) => Some(d.channel.id),
+            Self::ChannelDeleted(d) => Some(d.channel_id),
+            Self::MessagesLoaded(d) => Some(d.channel_id),
+            Self::Ready(_)
+            | Self::Pong(_)
+            | Self::Ack(_)
+            | Self::Error(_)
+            | Self::UserStatusChanged(_) => None,
+        }
+    }
+}
+
+impl ErrorData {
+    /// An error with no `retry_after_ms`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            retry_after_ms: None,
+        }
+    }
 }
