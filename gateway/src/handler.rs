@@ -1,0 +1,159 @@
+//! Runs one request of an identified session against the chat service and turns the
+//! outcome into a [`Reply`]. The only place where gateway events meet `service`.
+
+use protocol::events::client::FetchMessages;
+use protocol::events::server::{Ack, ErrorData, MessagesLoaded};
+use protocol::events::{ClientEvent, ServerEvent};
+use protocol::{ErrorCode, UserId};
+use service::{Chat, ServiceError};
+use storage::Page;
+
+use crate::core::session::Reply;
+
+/// Executes `event` for `user`.
+pub async fn handle(chat: &Chat, user: UserId, event: ClientEvent) -> Reply {
+    match run(chat, user, event).await {
+        Ok(reply) => reply,
+        Err(err) => Reply::Error(ErrorData {
+            code: err.code,
+            message: err.message,
+            retry_after_ms: err.retry_after_ms,
+        }),
+    }
+}
+
+async fn run(chat: &Chat, user: UserId, event: ClientEvent) -> Result<Reply, ServiceError> {
+    let empty = || Reply::Ack(Box::default());
+    Ok(match event {
+        ClientEvent::SendMessage(req) => {
+            let message = chat.send_message(user, req).await?;
+            Reply::Ack(Box::new(Ack {
+                message: Some(message),
+                channel: None,
+            }))
+        }
+        ClientEvent::EditMessage(req) => {
+            let message = chat.edit_message(user, req).await?;
+            Reply::Ack(Box::new(Ack {
+                message: Some(message),
+                channel: None,
+            }))
+        }
+        ClientEvent::DeleteMessage(req) => {
+            chat.delete_message(user, req).await?;
+            empty()
+        }
+        ClientEvent::AddReaction(req) => {
+            chat.add_reaction(user, req).await?;
+            empty()
+        }
+        ClientEvent::RemoveReaction(req) => {
+            chat.remove_reaction(user, req).await?;
+            empty()
+        }
+        ClientEvent::StartTyping(req) => {
+            chat.typing(user, req.channel_id, true).await?;
+            empty()
+        }
+        ClientEvent::StopTyping(req) => {
+            chat.typing(user, req.channel_id, false).await?;
+            empty()
+        }
+        ClientEvent::FetchMessages(req) => {
+            let (page, limit) = page_of(&req)?;
+            let messages = chat
+                .fetch_messages(user, req.channel_id, page, limit)
+                .await?;
+            Reply::Event(ServerEvent::MessagesLoaded(Box::new(MessagesLoaded {
+                channel_id: req.channel_id,
+                messages,
+            })))
+        }
+        ClientEvent::JoinChannel(req) => {
+            let channel = chat.join_channel(user, req.channel_id).await?;
+            Reply::Ack(Box::new(Ack {
+                message: None,
+                channel: Some(channel),
+            }))
+        }
+        ClientEvent::LeaveChannel(req) => {
+            chat.leave_channel(user, req.channel_id).await?;
+            empty()
+        }
+        ClientEvent::MarkAsRead(req) => {
+            chat.mark_read(user, req).await?;
+            empty()
+        }
+        ClientEvent::SetStatus(req) => {
+            chat.presence().set_status(user, req.status).await;
+            empty()
+        }
+        // The session answers these itself; they never reach a handler.
+        ClientEvent::Identify(_) | ClientEvent::Ping(_) => {
+            return Err(ServiceError::new(
+                ErrorCode::BadRequest,
+                "unexpected event".to_owned(),
+            ))
+        }
+    })
+}
+
+/// The page and limit of a FETCH_MESSAGES (PROTOCOL.md section 6).
+fn page_of(req: &FetchMessages) -> Result<(Page, u32), ServiceError> {
+    let limit = req.limit.unwrap_or(protocol::limits::FETCH_LIMIT_DEFAULT);
+    if !(1..=protocol::limits::FETCH_LIMIT_MAX).contains(&limit) {
+        return Err(ServiceError::new(
+            ErrorCode::BadRequest,
+            format!("limit: must be 1-{}", protocol::limits::FETCH_LIMIT_MAX),
+        ));
+    }
+    let page = match (req.before, req.after, req.around) {
+        (None, None, None) => Page::Latest,
+        (Some(id), None, None) => Page::Before(id),
+        (None, Some(id), None) => Page::After(id),
+        (None, None, Some(id)) => Page::Around(id),
+        _ => {
+            return Err(ServiceError::new(
+                ErrorCode::BadRequest,
+                "before, after, around: at most one may be given".to_owned(),
+            ))
+        }
+    };
+    Ok((page, limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use protocol::{ChannelId, MessageId};
+
+    use super::*;
+
+    fn fetch(before: Option<u64>, after: Option<u64>, limit: Option<u32>) -> FetchMessages {
+        FetchMessages {
+            channel_id: ChannelId::new(1),
+            before: before.map(MessageId::new),
+            after: after.map(MessageId::new),
+            around: None,
+            limit,
+        }
+    }
+
+    #[test]
+    fn pagination_rules() {
+        assert_eq!(
+            page_of(&fetch(None, None, None)).unwrap(),
+            (Page::Latest, 50)
+        );
+        assert_eq!(
+            page_of(&fetch(Some(5), None, Some(100))).unwrap(),
+            (Page::Before(MessageId::new(5)), 100)
+        );
+        for bad in [
+            fetch(Some(1), Some(2), None),
+            fetch(None, None, Some(0)),
+            fetch(None, None, Some(101)),
+        ] {
+            assert_eq!(page_of(&bad).unwrap_err().code, ErrorCode::BadRequest);
+        }
+    }
+}
