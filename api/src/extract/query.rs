@@ -1,0 +1,116 @@
+//! [`Params`]: query parameters, parsed one by one so an error names the parameter.
+//! An empty value (`?before=`) counts as absent.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use protocol::limits::{self, Cursor};
+use protocol::MessageId;
+use storage::Page;
+
+use crate::error::ApiError;
+
+/// The query string as name -> value (the last value of a repeated name wins).
+#[derive(Debug, Clone, Default)]
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map(|Query(map)| Params(map))
+            .map_err(|_| ApiError::bad_request("query", "could not be parsed"))
+    }
+}
+
+impl Params {
+    /// The parameter parsed as `T`, `None` when absent or empty.
+    pub fn opt<T: FromStr>(&self, name: &str, expected: &str) -> Result<Option<T>, ApiError> {
+        match self.0.get(name).map(|v| v.trim()) {
+            None | Some("") => Ok(None),
+            Some(value) => value
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(name, format!("must be {expected}"))),
+        }
+    }
+
+    /// An id parameter.
+    pub fn id<M>(&self, name: &str) -> Result<Option<protocol::Id<M>>, ApiError> {
+        self.opt(name, "a decimal id")
+    }
+
+    /// A text parameter, empty when absent.
+    pub fn text(&self, name: &str) -> &str {
+        self.0.get(name).map_or("", String::as_str)
+    }
+
+    /// `limit`: 1-100, default 50.
+    pub fn limit(&self) -> Result<u32, ApiError> {
+        let limit = self.opt::<u32>("limit", "a number 1-100")?;
+        limits::validate_fetch_limit(limit).map_err(|e| ApiError(e.into()))
+    }
+
+    /// At most one of `before`, `after`, `around`.
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let before = self.id::<protocol::ids::MessageMarker>("before")?;
+        let after = self.id::<protocol::ids::MessageMarker>("after")?;
+        let around: Option<MessageId> = self.id("around")?;
+        let cursor =
+            limits::validate_cursors(before, after, around).map_err(|e| ApiError(e.into()))?;
+        Ok(match cursor {
+            Cursor::Latest => Page::Latest,
+            Cursor::Before(id) => Page::Before(id),
+            Cursor::After(id) => Page::After(id),
+            Cursor::Around(id) => Page::Around(id),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        Params(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn limit_defaults_and_range() {
+        assert_eq!(params(&[]).limit().unwrap(), 50);
+        assert_eq!(params(&[("limit", "100")]).limit().unwrap(), 100);
+        for bad in ["0", "101", "-1", "abc", "99999999999"] {
+            let err = params(&[("limit", bad)]).limit().unwrap_err();
+            assert!(
+                err.0.message.starts_with("limit: "),
+                "{bad}: {}",
+                err.0.message
+            );
+        }
+    }
+
+    #[test]
+    fn at_most_one_cursor() {
+        assert_eq!(params(&[]).page().unwrap(), Page::Latest);
+        assert_eq!(
+            params(&[("before", "9"), ("after", "")]).page().unwrap(),
+            Page::Before(MessageId::new(9))
+        );
+        assert!(params(&[("before", "9"), ("after", "10")]).page().is_err());
+        assert!(params(&[("around", "x")])
+            .page()
+            .unwrap_err()
+            .0
+            .message
+            .starts_with("around: "));
+    }
+}

@@ -1,0 +1,3 @@
+//! `/api/chat/dm/...`: direct messages.
+
+pub mod create;

@@ -1,0 +1,128 @@
+//! [`Chat`]: the handle every API handler and gateway session calls.
+//!
+//! It holds the store, the bus, the config and the in-memory state of the rules
+//! (message rate limits, typing timers, presence, the Snowflake generator). The
+//! operations themselves live in [`crate::ops`], one file per aggregate.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bus::{DynBus, Publication};
+use protocol::events::ServerEvent;
+use protocol::snowflake::{Snowflake, MAX_WORKER};
+use protocol::{ChannelId, UserId};
+use storage::DynStore;
+use tokio::sync::Semaphore;
+
+use crate::config::ChatConfig;
+use crate::presence::Presence;
+use crate::ratelimit::RateLimiter;
+use crate::typing::TypingTimers;
+
+/// The chat operations shared by the API and the gateway. Cheap to clone.
+#[derive(Clone)]
+pub struct Chat {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: DynStore,
+    pub(crate) bus: DynBus,
+    pub(crate) config: ChatConfig,
+    ids: Snowflake,
+    pub(crate) message_limiter: RateLimiter<(UserId, ChannelId)>,
+    pub(crate) typing: TypingTimers,
+    pub(crate) presence: Presence,
+    /// Bounds concurrent argon2 computations (memory-hard by design).
+    pub(crate) hash_permits: Semaphore,
+    /// A hash of a random password, verified against when a login names no user, so
+    /// that answer takes as long as a wrong password.
+    pub(crate) dummy_hash: tokio::sync::OnceCell<String>,
+}
+
+impl Chat {
+    /// A chat service over `store` and `bus`. A `worker_id` above 1023 is reduced to its
+    /// low 10 bits (with a warning), as a Snowflake has room for no more.
+    pub fn new(store: DynStore, bus: DynBus, config: ChatConfig) -> Self {
+        if config.worker_id > MAX_WORKER {
+            tracing::warn!(
+                worker_id = config.worker_id,
+                used = config.worker_id & MAX_WORKER,
+                "worker id above 1023; using its low 10 bits"
+            );
+        }
+        let ids = generator(config.worker_id);
+        let presence = Presence::new(
+            store.clone(),
+            bus.clone(),
+            config.large_threshold,
+            Duration::from_millis(config.presence_grace_ms),
+        );
+        let message_limiter = RateLimiter::new(
+            config.messages_per_window,
+            Duration::from_millis(config.message_window_ms),
+            config.rate_limit_max_keys,
+        );
+        let hash_permits = Semaphore::new(config.max_concurrent_hashes.max(1));
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                ids,
+                message_limiter,
+                typing: TypingTimers::default(),
+                presence,
+                hash_permits,
+                dummy_hash: tokio::sync::OnceCell::new(),
+                config,
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &DynStore {
+        &self.inner.store
+    }
+
+    /// The bus.
+    pub fn bus(&self) -> &DynBus {
+        &self.inner.bus
+    }
+
+    /// The config.
+    pub fn config(&self) -> &ChatConfig {
+        &self.inner.config
+    }
+
+    /// Presence of the users connected to this process.
+    pub fn presence(&self) -> &Presence {
+        &self.inner.presence
+    }
+
+    /// A fresh Snowflake id.
+    pub fn next_id(&self) -> u64 {
+        self.inner.ids.next()
+    }
+
+    /// Publishes a channel event; call it while holding the channel lock.
+    pub(crate) fn publish_event(&self, channel: ChannelId, offset: u64, event: ServerEvent) {
+        self.inner
+            .bus
+            .publish(Publication::channel_event(channel, offset, event));
+    }
+}
+
+/// A generator for the low 10 bits of `worker` (worker 0 if even that were refused).
+fn generator(worker: u16) -> Snowflake {
+    match Snowflake::new(worker & MAX_WORKER) {
+        Ok(ids) => ids,
+        Err(_) => generator(0),
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

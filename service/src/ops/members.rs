@@ -1,0 +1,344 @@
+//! Members: list, add, remove, join, leave.
+//!
+//! Every membership change is a channel event with an offset (`USER_JOINED`,
+//! `USER_LEFT`), published under the channel lock. A user who becomes a member (added
+//! by an admin, or joining) also gets `CHANNEL_CREATED` with the channel as they see
+//! it, so each of their sessions learns the channel object; the gateway subscribes
+//! their sessions on either event and unsubscribes them on `USER_LEFT`.
+//!
+//! Leaving: a DM cannot be left. An owner may leave their group; the group keeps
+//! existing, managed by its admins, and nobody can delete it afterwards (ownership is
+//! not transferred).
+
+use protocol::events::server::{ChannelData, ChannelUser, UserJoined};
+use protocol::events::ServerEvent;
+use protocol::{Channel, ChannelId, ChannelKind, Member, Role, UserId};
+
+use crate::chat::Chat;
+use crate::error::{Result, ServiceError};
+use crate::ops::channels::dedup_without;
+use crate::validate;
+
+/// Most users one `POST .../members` may add.
+pub const MAX_ADD_PER_REQUEST: usize = 100;
+
+impl Chat {
+    /// Members with ids after `after`, by id; members only.
+    pub async fn members(
+        &self,
+        user: UserId,
+        channel: ChannelId,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<Member>> {
+        validate::limit(limit)?;
+        self.member(user, channel).await?;
+        let mut members = self.store().members(channel, after, limit).await?;
+        for member in &mut members {
+            member.user.status = Some(self.presence().status(member.user.id));
+        }
+        Ok(members)
+    }
+
+    /// Adds users to a group or thread: owner or admin. Answers how many were not
+    /// members before. Each new member is a `USER_JOINED` channel event, followed by
+    /// `CHANNEL_CREATED` to that user.
+    pub async fn add_members(
+        &self,
+        user: UserId,
+        channel: ChannelId,
+        user_ids: Vec<UserId>,
+    ) -> Result<u32> {
+        let ids = dedup_without(user_ids, user);
+        if ids.is_empty() {
+            return Err(ServiceError::bad_request(
+                "user_ids",
+                "name at least one other user",
+            ));
+        }
+        if ids.len() > MAX_ADD_PER_REQUEST {
+            return Err(ServiceError::bad_request(
+                "user_ids",
+                format!("at most {MAX_ADD_PER_REQUEST} per request"),
+            ));
+        }
+        let (record, role) = self.member(user, channel).await?;
+        if record.kind == ChannelKind::Dm {
+            return Err(ServiceError::forbidden("a DM has exactly two members"));
+        }
+        if !role.can_manage() {
+            return Err(ServiceError::forbidden(
+                "only the owner or an admin can add members",
+            ));
+        }
+        self.check_users_exist("user_ids", &ids).await?;
+        let mut new = Vec::with_capacity(ids.len());
+        for id in ids {
+            if self.store().member_role(channel, id).await?.is_none() {
+                if record.kind == ChannelKind::Thread
+                    && !self.visible_to_non_member(&record, id).await?
+                {
+                    return Err(ServiceError::forbidden(format!(
+                        "user {id} cannot see this thread's channel"
+                    )));
+                }
+                new.push(id);
+            }
+        }
+        self.check_room(record.member_count, new.len())?;
+
+        let _lock = self.bus().lock_channel(channel).await;
+        let mut added = 0u32;
+        for id in new {
+            if self.join_locked(channel, id).await?.is_some() {
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    /// Removes `target`: an owner or admin may remove members of a lower role; anyone
+    /// may remove themselves (the same as leaving). Publishes `USER_LEFT`.
+    pub async fn remove_member(
+        &self,
+        user: UserId,
+        channel: ChannelId,
+        target: UserId,
+    ) -> Result<()> {
+        if user == target {
+            return self.leave_channel(user, channel).await;
+        }
+        let (record, role) = self.member(user, channel).await?;
+        if record.kind == ChannelKind::Dm {
+            return Err(ServiceError::forbidden("a DM has exactly two members"));
+        }
+        if !role.can_manage() {
+            return Err(ServiceError::forbidden(
+                "only the owner or an admin can remove members",
+            ));
+        }
+        let target_role = self
+            .store()
+            .member_role(channel, target)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("member"))?;
+        if target_role >= role {
+            return Err(ServiceError::forbidden(format!(
+                "a {} cannot remove a {}",
+                role.as_str(),
+                target_role.as_str()
+            )));
+        }
+        let _lock = self.bus().lock_channel(channel).await;
+        if !self.leave_locked(channel, target).await? {
+            return Err(ServiceError::not_found("member"));
+        }
+        Ok(())
+    }
+
+    /// `JOIN_CHANNEL`: become a member of a public group, or of a thread whose parent
+    /// the caller can see. Private groups and DMs are `NOT_FOUND`. Joining a channel
+    /// one is already in answers it without an event.
+    pub async fn join_channel(&self, user: UserId, channel: ChannelId) -> Result<Channel> {
+        let visible = self.visible(user, channel).await?;
+        if visible.role.is_some() {
+            return self.channel_view(channel, user).await;
+        }
+        // `visible` with no role means a public group or a thread of a visible channel.
+        self.check_room(visible.record.member_count, 1)?;
+        let _lock = self.bus().lock_channel(channel).await;
+        self.join_locked(channel, user).await?;
+        self.channel_view(channel, user).await
+    }
+
+    /// `LEAVE_CHANNEL`: stop being a member; publishes `USER_LEFT`. A DM cannot be
+    /// left (`FORBIDDEN`).
+    pub async fn leave_channel(&self, user: UserId, channel: ChannelId) -> Result<()> {
+        let (record, _role) = self.member(user, channel).await?;
+        if record.kind == ChannelKind::Dm {
+            return Err(ServiceError::forbidden("a DM cannot be left"));
+        }
+        let _lock = self.bus().lock_channel(channel).await;
+        self.leave_locked(channel, user).await?;
+        Ok(())
+    }
+
+    /// Adds `user` as a member and publishes `USER_JOINED` then `CHANNEL_CREATED` to
+    /// them. Call with the channel lock held. `None` when they already were a member.
+    async fn join_locked(&self, channel: ChannelId, user: UserId) -> Result<Option<u64>> {
+        let Some(offset) = self.store().add_member(channel, user, Role::Member).await? else {
+            return Ok(None);
+        };
+        let joined = self.existing_user(user).await?;
+        self.publish_event(
+            channel,
+            offset,
+            ServerEvent::UserJoined(Box::new(UserJoined {
+                channel_id: channel,
+                user: joined,
+            })),
+        );
+        let view = self.channel_view(channel, user).await?;
+        self.bus().publish(bus::Publication::to_users(
+            vec![user],
+            ServerEvent::ChannelCreated(Box::new(ChannelData { channel: view })),
+        ));
+        Ok(Some(offset))
+    }
+
+    /// Removes `user` and publishes `USER_LEFT`. Call with the channel lock held.
+    /// `false` when they were not a member.
+    async fn leave_locked(&self, channel: ChannelId, user: UserId) -> Result<bool> {
+        let Some(offset) = self.store().remove_member(channel, user).await? else {
+            return Ok(false);
+        };
+        self.publish_event(
+            channel,
+            offset,
+            ServerEvent::UserLeft(ChannelUser {
+                channel_id: channel,
+                user_id: user,
+            }),
+        );
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bus::Target;
+    use protocol::{ErrorCode, Visibility};
+
+    use super::*;
+    use crate::test_support::{config, Fixture};
+
+    #[tokio::test]
+    async fn join_public_publishes_user_joined_then_channel_created() {
+        let mut f = Fixture::new();
+        let (a, b) = (f.user("alice").await, f.user("bob").await);
+        let ch = f.group(a, Visibility::Public, &[]).await;
+        let joined = f.chat.join_channel(b, ch).await.unwrap();
+        assert_eq!(joined.member_count, 2);
+        let published = f.drain();
+        assert_eq!(published.len(), 2);
+        assert_eq!(published[0].offset, Some(1));
+        assert!(matches!(&published[0].event, ServerEvent::UserJoined(j) if j.user.id == b));
+        assert_eq!(published[1].target, Target::Users(vec![b]));
+        assert!(matches!(
+            &published[1].event,
+            ServerEvent::ChannelCreated(_)
+        ));
+        // Joining again: no event.
+        f.chat.join_channel(b, ch).await.unwrap();
+        assert!(f.drain().is_empty());
+        f.send(b, ch, "now a member").await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn join_refuses_private_groups_dms_and_full_groups() {
+        let mut f = Fixture::with_config(crate::ChatConfig {
+            max_group_members: 2,
+            ..config()
+        });
+        let (a, b, c) = (
+            f.user("alice").await,
+            f.user("bob").await,
+            f.user("carol").await,
+        );
+        let private = f.group(a, Visibility::Private, &[]).await;
+        assert_eq!(
+            f.chat.join_channel(b, private).await.unwrap_err().code,
+            ErrorCode::NotFound
+        );
+        let (dm, _) = f.chat.create_dm(a, b).await.unwrap();
+        assert_eq!(
+            f.chat.join_channel(c, dm.id).await.unwrap_err().code,
+            ErrorCode::NotFound
+        );
+        let public = f.group(a, Visibility::Public, &[b]).await;
+        assert_eq!(
+            f.chat.join_channel(c, public).await.unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+    }
+
+    #[tokio::test]
+    async fn leave_publishes_user_left_and_dms_cannot_be_left() {
+        let mut f = Fixture::new();
+        let (a, b) = (f.user("alice").await, f.user("bob").await);
+        let ch = f.group(a, Visibility::Private, &[b]).await;
+        f.chat.leave_channel(b, ch).await.unwrap();
+        let published = f.drain();
+        assert!(matches!(published[0].event, ServerEvent::UserLeft(u) if u.user_id == b));
+        assert_eq!(published[0].offset, Some(1));
+        assert_eq!(
+            f.chat.leave_channel(b, ch).await.unwrap_err().code,
+            ErrorCode::NotFound
+        );
+        let (dm, _) = f.chat.create_dm(a, b).await.unwrap();
+        assert_eq!(
+            f.chat.leave_channel(a, dm.id).await.unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+    }
+
+    #[tokio::test]
+    async fn add_and_remove_follow_roles() {
+        let mut f = Fixture::new();
+        let (a, b, c) = (
+            f.user("alice").await,
+            f.user("bob").await,
+            f.user("carol").await,
+        );
+        let ch = f.group(a, Visibility::Private, &[b]).await;
+        let err = f.chat.add_members(b, ch, vec![c]).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        assert_eq!(f.chat.add_members(a, ch, vec![c, b]).await.unwrap(), 1);
+        let published = f.drain();
+        assert_eq!(published.len(), 2);
+        assert!(matches!(&published[0].event, ServerEvent::UserJoined(j) if j.user.id == c));
+        assert_eq!(published[1].target, Target::Users(vec![c]));
+        let err = f
+            .chat
+            .add_members(a, ch, vec![UserId::new(1)])
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest);
+
+        let err = f.chat.remove_member(b, ch, c).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        f.chat.remove_member(a, ch, c).await.unwrap();
+        assert!(matches!(f.drain()[0].event, ServerEvent::UserLeft(u) if u.user_id == c));
+        assert_eq!(
+            f.chat.remove_member(a, ch, c).await.unwrap_err().code,
+            ErrorCode::NotFound
+        );
+        // Removing oneself is leaving.
+        f.chat.remove_member(b, ch, b).await.unwrap();
+        let members = f.chat.members(a, ch, None, 50).await.unwrap();
+        assert_eq!(members.iter().map(|m| m.user.id).collect::<Vec<_>>(), [a]);
+    }
+
+    #[tokio::test]
+    async fn members_list_is_for_members() {
+        let mut f = Fixture::new();
+        let (a, b) = (f.user("alice").await, f.user("bob").await);
+        let public = f.group(a, Visibility::Public, &[]).await;
+        let err = f.chat.members(b, public, None, 50).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        let members = f.chat.members(a, public, None, 50).await.unwrap();
+        assert_eq!(members.len(), 1);
+        assert_eq!(members[0].role, Role::Owner);
+        assert_eq!(members[0].user.status, Some(protocol::UserStatus::Offline));
+    }
+
+    #[tokio::test]
+    async fn visible_channel_ids_is_the_member_subset() {
+        let mut f = Fixture::new();
+        let (a, b) = (f.user("alice").await, f.user("bob").await);
+        let mine = f.group(a, Visibility::Private, &[]).await;
+        let theirs = f.group(b, Visibility::Public, &[]).await;
+        let ids = [theirs, mine, mine, ChannelId::new(5)];
+        assert_eq!(f.chat.visible_channel_ids(a, &ids).await.unwrap(), [mine]);
+    }
+}

@@ -1,0 +1,175 @@
+//! Command line and environment: every setting has a flag and an environment variable
+//! (flags win), with the defaults documented in the README.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Layer4 Chat.
+#[derive(Debug, Parser)]
+#[command(
+    name = "layer4",
+    version,
+    about = "Layer4 Chat: gateway, API, migrations and a one-command dev server"
+)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// API on 3000 and gateway on 3001 in one process, SQLite under ./data.
+    Dev(DevArgs),
+    /// The WebSocket gateway alone.
+    Gateway(ServeArgs),
+    /// The HTTP API alone.
+    Api(ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate(StoreArgs),
+    /// Fill an empty store with demo users, a group, a DM and messages.
+    Seed(StoreArgs),
+}
+
+/// Where data lives.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Folder for the SQLite database (and, later, uploads).
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL; `sqlite://PATH` for SQLite (default: DATA_DIR/layer4.db).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Snowflake worker id (0-1023), unique per process in a cluster.
+    #[arg(long, env = "WORKER_ID", default_value_t = 0)]
+    pub worker_id: u16,
+}
+
+/// Gateway settings.
+#[derive(Debug, Clone, Args)]
+pub struct GatewayArgs {
+    /// Gateway port.
+    #[arg(long, env = "WS_PORT", default_value_t = 3001)]
+    pub ws_port: u16,
+    /// Shard threads (default: one per core).
+    #[arg(long, env = "SHARDS")]
+    pub shards: Option<usize>,
+    /// Inbound WebSocket message cap in bytes (Autobahn section 9 needs 16777216).
+    #[arg(long, env = "WS_MAX_MESSAGE_BYTES", default_value_t = 64 * 1024)]
+    pub max_message_bytes: usize,
+    /// Serve GET /echo for the Autobahn suite.
+    #[arg(long, env = "ECHO_ENDPOINT", default_value_t = false)]
+    pub echo_endpoint: bool,
+    /// Heartbeat interval announced in READY, ms.
+    #[arg(long, env = "HEARTBEAT_INTERVAL_MS", default_value_t = 30_000)]
+    pub heartbeat_interval_ms: u64,
+    /// Time allowed before IDENTIFY, ms.
+    #[arg(long, env = "IDENTIFY_TIMEOUT_MS", default_value_t = 10_000)]
+    pub identify_timeout_ms: u64,
+    /// Unsent bytes per connection before close 4010.
+    #[arg(long, env = "WS_MAX_QUEUED_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_queued_bytes: usize,
+    /// Recent events kept per channel for replay.
+    #[arg(long, env = "REPLAY_BUFFER", default_value_t = 256)]
+    pub replay_buffer: usize,
+    /// TLS certificate chain (PEM); with TLS_KEY the gateway serves wss:// only.
+    #[arg(long, env = "TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// API settings.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// API port.
+    #[arg(long, env = "API_PORT", default_value_t = 3000)]
+    pub api_port: u16,
+    /// Register and login attempts per client IP per minute.
+    #[arg(long, env = "AUTH_RATE_PER_MIN")]
+    pub auth_rate_per_min: Option<u32>,
+    /// Requests per user per second on authenticated routes.
+    #[arg(long, env = "USER_RATE_PER_SEC", default_value_t = 50)]
+    pub user_rate_per_sec: u32,
+    /// Bearer token guarding /metrics (unset: open).
+    #[arg(long, env = "METRICS_TOKEN")]
+    pub metrics_token: Option<String>,
+}
+
+/// `layer4 dev`.
+#[derive(Debug, Clone, Args)]
+pub struct DevArgs {
+    /// Storage.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Gateway.
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+    /// API.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Address to bind both servers to.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// HS256 secret (default: generated once and kept in DATA_DIR/dev-secret).
+    #[arg(long, env = "JWT_SECRET")]
+    pub jwt_secret: Option<String>,
+    /// Fill an empty store with demo data and print the logins.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// `layer4 gateway` and `layer4 api`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Storage.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Gateway (used by `layer4 gateway`).
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+    /// API (used by `layer4 api`).
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Address to bind to.
+    #[arg(long, env = "BIND", default_value = "0.0.0.0")]
+    pub bind: IpAddr,
+    /// HS256 secret shared by every API and gateway node; at least 32 bytes.
+    #[arg(long, env = "JWT_SECRET")]
+    pub jwt_secret: Option<String>,
+    /// Redis URL for the cluster bus (cluster mode is not built yet: see README).
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+}
+
+impl GatewayArgs {
+    /// The gateway configuration these flags describe.
+    pub fn config(&self, bind: IpAddr) -> gateway::GatewayConfig {
+        let mut config = gateway::GatewayConfig {
+            listen: SocketAddr::new(bind, self.ws_port),
+            echo_endpoint: self.echo_endpoint,
+            max_queued_bytes: self.max_queued_bytes,
+            replay_buffer: self.replay_buffer,
+            tls: match (&self.tls_cert, &self.tls_key) {
+                (Some(cert), Some(key)) => Some(gateway::TlsFiles {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }),
+                _ => None,
+            },
+            ..Default::default()
+        };
+        if let Some(shards) = self.shards {
+            config.shards = shards.max(1);
+        }
+        config.session.heartbeat_interval_ms = self.heartbeat_interval_ms;
+        config.session.identify_timeout_ms = self.identify_timeout_ms;
+        config.session.ws =
+            gateway::core::ws::WsConfig::with_max_message_bytes(self.max_message_bytes);
+        config
+    }
+}

@@ -1,0 +1,214 @@
+//! The subcommands: build the configuration values, open storage, start servers, wait
+//! for a signal, drain.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use bus::{DynBus, LocalBus};
+use layer4::seed::{self, DEMO_PASSWORD};
+use layer4::stack::{open_sqlite, Stack, StackConfig};
+use rand::RngCore;
+use service::{Chat, ChatConfig};
+use storage::DynStore;
+
+use crate::cli::{DevArgs, ServeArgs, StoreArgs};
+
+/// Shortest accepted `JWT_SECRET`, in bytes.
+const MIN_SECRET_BYTES: usize = 32;
+
+/// `layer4 dev`.
+pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.store.data_dir)
+        .with_context(|| format!("creating {}", args.store.data_dir.display()))?;
+    let db = match sqlite_path(&args.store) {
+        Ok(path) => path,
+        Err(err) => {
+            tracing::warn!("{err:#}; `layer4 dev` uses SQLite under DATA_DIR");
+            args.store.data_dir.join("layer4.db")
+        }
+    };
+    let store = open_sqlite(&db).await?;
+    let secret = match args.jwt_secret {
+        Some(secret) => checked_secret(secret)?,
+        None => dev_secret(&args.store.data_dir)?,
+    };
+    let chat = ChatConfig {
+        worker_id: args.store.worker_id,
+        jwt_secret: secret,
+        ..Default::default()
+    };
+    let mut api = api::ApiConfig::default();
+    api.register_per_min = args.api.auth_rate_per_min.unwrap_or(1000);
+    apply_api_args(&mut api, &args.api);
+    let config = StackConfig {
+        api_addr: SocketAddr::new(args.bind, args.api.api_port),
+        chat,
+        api,
+        gateway: args.gateway.config(args.bind),
+    };
+    let stack = Stack::start(config, store).await?;
+    if args.demo && seed::seed(&stack.chat).await? {
+        println!("demo data: users alice, bob, carol with password {DEMO_PASSWORD}; group #general; a DM between alice and bob");
+    }
+    let (api_addr, ws_addr) = (stack.api_addr(), stack.gateway_addr());
+    let scheme = if args.gateway.tls_cert.is_some() {
+        "wss"
+    } else {
+        "ws"
+    };
+    println!("layer4 dev: API on http://{api_addr}, gateway on {scheme}://{ws_addr}/gateway?v=1, data in {}", db.display());
+    println!("try: curl -s http://{api_addr}/api/auth/login -H 'content-type: application/json' -d '{{\"username\":\"alice\",\"password\":\"{DEMO_PASSWORD}\"}}'");
+    println!("then connect a WebSocket client to {scheme}://{ws_addr}/gateway?v=1&encoding=json and send {{\"t\":\"IDENTIFY\",\"d\":{{\"token\":\"...\"}}}} (README: Try it)");
+    shutdown_signal().await;
+    println!("layer4 dev: draining");
+    stack.shutdown().await;
+    Ok(())
+}
+
+/// `layer4 gateway`.
+pub async fn gateway(args: ServeArgs) -> anyhow::Result<()> {
+    let chat = production_chat(&args).await?;
+    let config = args.gateway.config(args.bind);
+    gateway::run(config, chat, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `layer4 api`.
+pub async fn api(args: ServeArgs) -> anyhow::Result<()> {
+    let chat = production_chat(&args).await?;
+    let mut config = api::ApiConfig::default();
+    if let Some(rate) = args.api.auth_rate_per_min {
+        config.register_per_min = rate;
+    }
+    apply_api_args(&mut config, &args.api);
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.api.api_port)).await?;
+    tracing::info!(addr = %listener.local_addr()?, "api listening");
+    api::serve(
+        listener,
+        api::ApiState::new(chat, config),
+        shutdown_signal(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// `layer4 migrate`.
+pub async fn migrate(args: StoreArgs) -> anyhow::Result<()> {
+    let path = sqlite_path(&args)?;
+    open_sqlite(&path).await?;
+    println!("migrations applied to {}", path.display());
+    Ok(())
+}
+
+/// `layer4 seed`.
+pub async fn seed(args: StoreArgs) -> anyhow::Result<()> {
+    let store = open_sqlite(&sqlite_path(&args)?).await?;
+    let chat = Chat::new(store, Arc::new(LocalBus::new()), ChatConfig::default());
+    if seed::seed(&chat).await? {
+        println!("seeded: users alice, bob, carol with password {DEMO_PASSWORD}");
+    } else {
+        println!("the store already has users: nothing seeded");
+    }
+    Ok(())
+}
+
+async fn production_chat(args: &ServeArgs) -> anyhow::Result<Chat> {
+    let Some(secret) = args.jwt_secret.clone() else {
+        bail!("JWT_SECRET is required (at least {MIN_SECRET_BYTES} bytes, shared by every API and gateway node); `layer4 dev` generates one");
+    };
+    let secret = checked_secret(secret)?;
+    if args.redis_url.is_some() {
+        bail!("REDIS_URL is set, but the Redis bus (cluster mode) is not built yet; unset it to run a single node");
+    }
+    tracing::warn!("no Redis bus: changes made through another process (e.g. a separate `layer4 api`) do not reach this process's clients; run `layer4 dev` for one node");
+    std::fs::create_dir_all(&args.store.data_dir)?;
+    let store: DynStore = open_sqlite(&sqlite_path(&args.store)?).await?;
+    let bus: DynBus = Arc::new(LocalBus::new());
+    Ok(Chat::new(
+        store,
+        bus,
+        ChatConfig {
+            worker_id: args.store.worker_id,
+            jwt_secret: secret,
+            ..Default::default()
+        },
+    ))
+}
+
+fn apply_api_args(config: &mut api::ApiConfig, args: &crate::cli::ApiArgs) {
+    config.per_user_per_sec = args.user_rate_per_sec;
+    config.metrics_token = args.metrics_token.clone();
+}
+
+/// The SQLite file of `DATABASE_URL` (`sqlite://PATH`), or `DATA_DIR/layer4.db`.
+fn sqlite_path(args: &StoreArgs) -> anyhow::Result<PathBuf> {
+    match args.database_url.as_deref() {
+        None | Some("") => Ok(args.data_dir.join("layer4.db")),
+        Some(url) => match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            Some(path) => Ok(PathBuf::from(path)),
+            None => bail!("DATABASE_URL `{}`: only sqlite:// storage is built so far (PostgreSQL comes with the production-storage issue)", redact(url)),
+        },
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn checked_secret(secret: String) -> anyhow::Result<Vec<u8>> {
+    if secret.len() < MIN_SECRET_BYTES {
+        bail!(
+            "JWT_SECRET is too short: {} bytes, at least {MIN_SECRET_BYTES} needed",
+            secret.len()
+        );
+    }
+    Ok(secret.into_bytes())
+}
+
+/// The dev secret: generated once, kept in DATA_DIR/dev-secret so tokens survive restarts.
+fn dev_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join("dev-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= MIN_SECRET_BYTES {
+            return Ok(existing.trim().as_bytes().to_vec());
+        }
+    }
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "generated a development JWT secret in {} (set JWT_SECRET to choose one)",
+        path.display()
+    );
+    Ok(secret.into_bytes())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
