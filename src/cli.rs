@@ -75,6 +75,21 @@ pub struct GatewayArgs {
     /// Recent events kept per channel for replay.
     #[arg(long, env = "REPLAY_BUFFER", default_value_t = 256)]
     pub replay_buffer: usize,
+    /// Time allowed for the HTTP upgrade request, ms.
+    #[arg(long, env = "HANDSHAKE_TIMEOUT_MS", default_value_t = 10_000)]
+    pub handshake_timeout_ms: u64,
+    /// Upgrade request header cap in bytes (431 over it).
+    #[arg(long, env = "MAX_HEADER_BYTES", default_value_t = 16 * 1024)]
+    pub max_header_bytes: usize,
+    /// Open connections per client IP (HTTP 429 over it).
+    #[arg(long, env = "MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub max_connections_per_ip: u32,
+    /// Identified sessions per user (close 4008 over it).
+    #[arg(long, env = "MAX_SESSIONS_PER_USER", default_value_t = 16)]
+    pub max_sessions_per_user: usize,
+    /// How long a message may stay incomplete, ms (close 1008 after it).
+    #[arg(long, env = "PARTIAL_MESSAGE_TIMEOUT_MS", default_value_t = 30_000)]
+    pub partial_message_timeout_ms: u64,
     /// TLS certificate chain (PEM); with TLS_KEY the gateway serves wss:// only.
     #[arg(long, env = "TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -154,6 +169,10 @@ impl GatewayArgs {
             echo_endpoint: self.echo_endpoint,
             max_queued_bytes: self.max_queued_bytes,
             replay_buffer: self.replay_buffer,
+            handshake_timeout_ms: self.handshake_timeout_ms,
+            max_header_bytes: self.max_header_bytes,
+            max_connections_per_ip: self.max_connections_per_ip,
+            max_sessions_per_user: self.max_sessions_per_user,
             tls: match (&self.tls_cert, &self.tls_key) {
                 (Some(cert), Some(key)) => Some(gateway::TlsFiles {
                     cert: cert.clone(),
@@ -168,6 +187,7 @@ impl GatewayArgs {
         }
         config.session.heartbeat_interval_ms = self.heartbeat_interval_ms;
         config.session.identify_timeout_ms = self.identify_timeout_ms;
+        config.session.partial_message_timeout_ms = self.partial_message_timeout_ms;
         config.session.ws =
             gateway::core::ws::WsConfig::with_max_message_bytes(self.max_message_bytes);
         config

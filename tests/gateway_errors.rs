@@ -30,8 +30,7 @@ async fn bad_frames_get_their_close_codes() {
 
     // Malformed MessagePack: 4002.
     let (mut c, _) = Client::identify(addr, &token).await;
-    c.send_raw(WsMessage::Binary(vec![0xc1, 0xff, 0x00].into()))
-        .await;
+    c.send_raw(WsMessage::Binary(vec![0xc1, 0xff, 0x00])).await;
     assert_eq!(c.expect_close().await, Some(4002));
 
     // A map whose `t` is not a string: 4002.
@@ -75,8 +74,7 @@ async fn bad_frames_get_their_close_codes() {
 
     // Over the 64 KiB message cap: 1009.
     let (mut c, _) = Client::identify(addr, &token).await;
-    c.send_raw(WsMessage::Binary(vec![0x80; 70 * 1024].into()))
-        .await;
+    c.send_raw(WsMessage::Binary(vec![0x80; 70 * 1024])).await;
     assert_eq!(c.expect_close().await, Some(1009));
 
     bystander_still_served(&node, &mut bystander, group).await;

@@ -37,6 +37,10 @@ pub struct GatewayConfig {
     pub replay_buffer: usize,
     /// Time a closing connection has to finish before its socket is dropped (5 s).
     pub close_linger_ms: u64,
+    /// Open connections allowed from one client IP (default 256); more get HTTP 429.
+    pub max_connections_per_ip: u32,
+    /// Identified sessions allowed per user (default 16); more are closed with 4008.
+    pub max_sessions_per_user: usize,
     /// TLS, when set.
     pub tls: Option<TlsFiles>,
 }
@@ -53,6 +57,8 @@ impl Default for GatewayConfig {
             max_queued_bytes: protocol::limits::MAX_QUEUED_BYTES,
             replay_buffer: protocol::limits::REPLAY_BUFFER_EVENTS,
             close_linger_ms: 5_000,
+            max_connections_per_ip: 256,
+            max_sessions_per_user: 16,
             tls: None,
         }
     }

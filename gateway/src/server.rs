@@ -2,9 +2,12 @@
 //! dispatcher that feeds bus publications to fanout, and drain on shutdown (every
 //! session gets close 1001 and may reconnect to any node).
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use service::Chat;
 use tokio::sync::watch;
@@ -23,12 +26,45 @@ pub struct Shared {
     /// Fanout state.
     pub router: Router,
     next_session: AtomicU64,
+    per_ip: Mutex<HashMap<IpAddr, u32>>,
 }
 
 impl Shared {
     /// A fresh session id, unique within this process.
     pub fn next_session_id(&self) -> u64 {
         self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Counts a connection from `ip`; `None` when that address is at its cap.
+    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<IpSlot> {
+        let mut per_ip = self.per_ip.lock();
+        let count = per_ip.entry(ip).or_insert(0);
+        if *count >= self.config.max_connections_per_ip {
+            return None;
+        }
+        *count += 1;
+        Some(IpSlot {
+            shared: self.clone(),
+            ip,
+        })
+    }
+}
+
+/// One connection's place in its client address's count; released on drop.
+pub struct IpSlot {
+    shared: Arc<Shared>,
+    ip: IpAddr,
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut per_ip = self.shared.per_ip.lock();
+        if let Some(count) = per_ip.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
     }
 }
 
@@ -61,6 +97,7 @@ impl Gateway {
             config,
             chat,
             next_session: AtomicU64::new(1),
+            per_ip: Mutex::new(HashMap::new()),
         });
         let (shutdown, stop) = watch::channel(false);
         let mut subscription = shared.chat.bus().subscribe();

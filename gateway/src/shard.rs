@@ -44,7 +44,7 @@ pub fn run(
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
-                    let (stream, _peer) = match accepted {
+                    let (stream, peer) = match accepted {
                         Ok(pair) => pair,
                         Err(err) => {
                             // EMFILE and friends: back off instead of spinning.
@@ -59,14 +59,22 @@ pub fn run(
                     let shared = shared.clone();
                     let shutdown = shutdown.clone();
                     let tls = tls.clone();
+                    // Counted before the TLS and upgrade handshakes; at the cap the client
+                    // still gets a clear answer (HTTP 429) rather than a reset.
+                    let slot = shared.admit(peer.ip());
                     tasks.spawn(async move {
                         match tls {
                             Some(acceptor) => {
-                                if let Ok(stream) = acceptor.accept(stream).await {
-                                    driver::tokio::serve(stream, shared, shutdown).await;
+                                let handshake = std::time::Duration::from_millis(
+                                    shared.config.handshake_timeout_ms,
+                                );
+                                if let Ok(Ok(stream)) =
+                                    tokio::time::timeout(handshake, acceptor.accept(stream)).await
+                                {
+                                    driver::tokio::serve(stream, shared, shutdown, slot).await;
                                 }
                             }
-                            None => driver::tokio::serve(stream, shared, shutdown).await,
+                            None => driver::tokio::serve(stream, shared, shutdown, slot).await,
                         }
                     });
                 }

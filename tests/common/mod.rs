@@ -2,7 +2,7 @@
 //! independent WebSocket client (tokio-tungstenite) that speaks the wire format from
 //! PROTOCOL.md with plain MessagePack/JSON values, not with our protocol crate.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -32,14 +32,16 @@ pub fn test_config() -> StackConfig {
     };
     chat.jwt_secret = b"test-secret-test-secret-test-secret!".to_vec();
     chat.messages_per_window = 1_000;
-    let mut api = api::ApiConfig::default();
-    api.register_per_min = 10_000;
-    let mut gateway = gateway::GatewayConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        shards: 2,
+    let api = api::ApiConfig {
+        register_per_min: 10_000,
         ..Default::default()
     };
-    gateway.close_linger_ms = 1_000;
+    let gateway = gateway::GatewayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        shards: 2,
+        close_linger_ms: 1_000,
+        ..Default::default()
+    };
     StackConfig {
         api_addr: "127.0.0.1:0".parse().unwrap(),
         chat,
@@ -173,8 +175,8 @@ impl Client {
     /// where JSON numbers become integers).
     pub async fn send(&mut self, envelope: Value) {
         let msg = match self.enc {
-            Enc::MsgPack => WsMessage::Binary(rmp_serde::to_vec_named(&envelope).unwrap().into()),
-            Enc::Json => WsMessage::Text(envelope.to_string().into()),
+            Enc::MsgPack => WsMessage::Binary(rmp_serde::to_vec_named(&envelope).unwrap()),
+            Enc::Json => WsMessage::Text(envelope.to_string()),
         };
         self.ws.send(msg).await.unwrap();
     }

@@ -38,6 +38,9 @@ pub struct SessionConfig {
     pub frame_window_ms: u64,
     /// WebSocket limits (inbound message cap, fragments).
     pub ws: WsConfig,
+    /// How long a message may stay incomplete (fragments or payload trickling in)
+    /// before the connection is closed with 1008.
+    pub partial_message_timeout_ms: u64,
 }
 
 impl Default for SessionConfig {
@@ -48,6 +51,7 @@ impl Default for SessionConfig {
             frames_per_window: protocol::limits::FRAMES_PER_WINDOW,
             frame_window_ms: protocol::limits::FRAME_WINDOW_MS,
             ws: WsConfig::default(),
+            partial_message_timeout_ms: 30_000,
         }
     }
 }
@@ -108,6 +112,9 @@ pub struct Session {
     frames: WindowLimiter,
     actions: VecDeque<Action>,
     scratch: Vec<u8>,
+    partial_timeout_ms: u64,
+    /// When the current incomplete message started arriving.
+    partial_since: Option<u64>,
 }
 
 impl Session {
@@ -123,6 +130,8 @@ impl Session {
             frames: WindowLimiter::new(config.frames_per_window, config.frame_window_ms, now),
             actions: VecDeque::new(),
             scratch: Vec::with_capacity(256),
+            partial_timeout_ms: config.partial_message_timeout_ms,
+            partial_since: None,
         }
     }
 
@@ -148,6 +157,7 @@ impl Session {
             return;
         }
         self.ws.handle_read(data);
+        let frames_before = self.ws.frames_received();
         while let Some(event) = self.ws.poll_event() {
             if self.state == State::Closed {
                 // Keep draining the codec, but act on nothing after a close.
@@ -166,10 +176,26 @@ impl Session {
                 WsEvent::Close { .. } | WsEvent::ProtocolError { .. } => self.enter_closed(),
             }
         }
+        if self.ws.frames_received() != frames_before && self.state != State::Closed {
+            // Every frame is activity, fragments of a message still arriving included.
+            self.heartbeat.on_frame(now);
+        }
+        self.partial_since = match self.partial_since {
+            _ if !self.ws.has_partial_input() => None,
+            Some(since) => Some(since),
+            None => Some(now),
+        };
     }
 
     /// The clock reached `now` (call at [`Session::poll_timeout`] or later).
     pub fn handle_timeout(&mut self, now: u64) {
+        if self
+            .partial_deadline()
+            .is_some_and(|deadline| now >= deadline)
+        {
+            self.partial_since = None;
+            return self.close(CloseCode::PolicyViolation);
+        }
         if self.mode == Mode::Echo {
             return;
         }
@@ -186,11 +212,20 @@ impl Session {
 
     /// When to call [`Session::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<u64> {
-        match self.state {
+        let state = match self.state {
             State::AwaitingIdentify { deadline } if self.mode != Mode::Echo => Some(deadline),
-            State::Identifying | State::Ready { .. } => Some(self.heartbeat.deadline()),
+            State::Identifying | State::Ready { .. } if self.mode != Mode::Echo => {
+                Some(self.heartbeat.deadline())
+            }
             _ => None,
-        }
+        };
+        state.into_iter().chain(self.partial_deadline()).min()
+    }
+
+    fn partial_deadline(&self) -> Option<u64> {
+        self.partial_since
+            .filter(|_| self.state != State::Closed)
+            .map(|since| since.saturating_add(self.partial_timeout_ms))
     }
 
     /// The next piece of work for the driver.
@@ -704,6 +739,30 @@ mod tests {
             vec![(TEXT, b"hello".to_vec()), (BINARY, vec![1, 2, 3])]
         );
         assert_eq!(s.poll_timeout(), None, "no identify timer on /echo");
+    }
+
+    #[test]
+    fn a_message_left_incomplete_closes_1008() {
+        let mut s = identified();
+        // The first fragment of a text message (FIN clear), then nothing.
+        let mut first = client_frame(TEXT, b"{\"t\":");
+        first[0] &= 0x7f;
+        s.handle_read(&first, 1_000);
+        assert_eq!(s.poll_timeout(), Some(31_000));
+        s.handle_timeout(30_999);
+        assert!(!s.is_closing());
+        s.handle_timeout(31_000);
+        assert_eq!(close_code(&mut s), Some(1008));
+    }
+
+    #[test]
+    fn a_trickled_frame_that_completes_clears_the_partial_timer() {
+        let mut s = identified();
+        let frame = ping(None);
+        s.handle_read(&frame[..3], 1_000);
+        assert_eq!(s.poll_timeout(), Some(31_000));
+        s.handle_read(&frame[3..], 2_000);
+        assert_eq!(s.poll_timeout(), Some(2_000 + 45_000));
     }
 
     #[test]

@@ -54,6 +54,27 @@ where
     Some(Upgraded { mode, leftover })
 }
 
+/// Answers with an HTTP error and closes, reading out (briefly, boundedly) what the
+/// client sent so the answer is not lost to a TCP reset.
+pub async fn refuse<S>(stream: &mut S, status: u16, reason: &str)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut out = Vec::new();
+    write_reject(status, reason, &[], &mut out);
+    let _ = stream.write_all(&out).await;
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        for _ in 0..16 {
+            if !matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// Reads until a complete request; `Err` holds the rejection to write.
 async fn read_request<S>(
     stream: &mut S,

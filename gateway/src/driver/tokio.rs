@@ -26,7 +26,7 @@ use crate::driver::handshake;
 use crate::fanout::index::SessionEntry;
 use crate::fanout::outbox::Outbox;
 use crate::handler;
-use crate::server::Shared;
+use crate::server::{IpSlot, Shared};
 
 /// Bytes pulled from the outbox per turn while the socket keeps up.
 const OUTBOX_BATCH: usize = 64 * 1024;
@@ -43,11 +43,21 @@ struct Identified {
     identify: Identify,
 }
 
-/// Serves one accepted connection to its end.
-pub async fn serve<S>(mut stream: S, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>)
-where
+/// Serves one accepted connection to its end. `slot` is its place in its client
+/// address's connection count; `None` (over the cap) answers HTTP 429 and closes.
+pub async fn serve<S>(
+    mut stream: S,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+    slot: Option<IpSlot>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let Some(_slot) = slot else {
+        metrics::counter!("gateway_connections_refused_per_ip_total").increment(1);
+        handshake::refuse(&mut stream, 429, "too many connections from this address").await;
+        return;
+    };
     let Some(upgraded) = handshake::accept(&mut stream, &shared.config).await else {
         return;
     };
@@ -69,6 +79,8 @@ struct Connection {
     presence: Option<service::PresenceGuard>,
     pending: VecDeque<Bytes>,
     pending_bytes: usize,
+    /// Reused buffer for frames taken from the outbox.
+    taken: VecDeque<Bytes>,
     request: Option<BoxFut<(Option<u32>, Reply)>>,
     identifying: Option<BoxFut<Result<Identified, ServiceError>>>,
     close_deadline: Option<u64>,
@@ -86,6 +98,7 @@ impl Connection {
             presence: None,
             pending: VecDeque::new(),
             pending_bytes: 0,
+            taken: VecDeque::new(),
             request: None,
             identifying: None,
             close_deadline: None,
@@ -175,9 +188,8 @@ impl Connection {
                 metrics::counter!("gateway_close_slow_consumer_total").increment(1);
                 self.session.close(CloseCode::SlowConsumer);
             } else if self.pending_bytes < OUTBOX_BATCH {
-                let mut frames = VecDeque::new();
-                self.outbox.take(&mut frames, OUTBOX_BATCH);
-                for frame in frames {
+                self.outbox.take(&mut self.taken, OUTBOX_BATCH);
+                while let Some(frame) = self.taken.pop_front() {
                     self.session.handle_frame(frame);
                 }
             }
@@ -254,10 +266,17 @@ impl Connection {
             encoding,
             outbox: self.outbox.clone(),
         };
-        let registered = self
-            .shared
-            .router
-            .register(self.session_id, entry, &offsets, &positions);
+        let registered = self.shared.router.register(
+            self.session_id,
+            entry,
+            &offsets,
+            &positions,
+            self.shared.config.max_sessions_per_user,
+        );
+        let Ok(registered) = registered else {
+            metrics::counter!("gateway_sessions_refused_total").increment(1);
+            return self.session.close(CloseCode::RateLimited);
+        };
         self.registered = true;
         self.user = Some(user.id);
         self.presence = Some(presence);
@@ -307,12 +326,13 @@ async fn write_some<W: AsyncWrite + Unpin>(
     wr: &mut W,
     pending: &VecDeque<Bytes>,
 ) -> std::io::Result<usize> {
-    let slices: Vec<IoSlice<'_>> = pending
-        .iter()
-        .take(MAX_IOVECS)
-        .map(|b| IoSlice::new(b))
-        .collect();
-    wr.write_vectored(&slices).await
+    let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+    let mut n = 0;
+    for (slot, frame) in slices.iter_mut().zip(pending) {
+        *slot = IoSlice::new(frame);
+        n += 1;
+    }
+    wr.write_vectored(&slices[..n]).await
 }
 
 /// Awaits an optional boxed future (only polled when it is `Some`).

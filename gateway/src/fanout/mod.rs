@@ -40,6 +40,10 @@ pub struct Router {
     state: Mutex<State>,
 }
 
+/// A user already has as many sessions as allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManySessions;
+
 /// The result of registering a session.
 #[derive(Debug, Default)]
 pub struct Registered {
@@ -64,14 +68,20 @@ impl Router {
     /// announces), and queues on its outbox what it missed after `positions` (channels
     /// it is not a member of are ignored). The caller sends READY with the returned
     /// `resync` before it forwards anything from the outbox.
+    ///
+    /// Refused when the user already has `max_sessions` sessions here.
     pub fn register(
         &self,
         id: SessionId,
         entry: SessionEntry,
         channels: &[(ChannelId, u64)],
         positions: &BTreeMap<ChannelId, u64>,
-    ) -> Registered {
+        max_sessions: usize,
+    ) -> Result<Registered, TooManySessions> {
         let mut state = self.state.lock();
+        if state.index.user_sessions(entry.user).count() >= max_sessions {
+            return Err(TooManySessions);
+        }
         let mut registered = Registered::default();
         // A channel without a position starts at the offset READY announced, so an
         // event published between loading READY and this call is replayed, not lost.
@@ -95,7 +105,7 @@ impl Router {
         }
         let ids: Vec<ChannelId> = channels.iter().map(|(c, _)| *c).collect();
         state.index.add_session(id, entry, &ids);
-        registered
+        Ok(registered)
     }
 
     /// Removes a session.

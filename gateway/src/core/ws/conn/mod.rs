@@ -153,6 +153,14 @@ impl WsConn {
         self.frames_received
     }
 
+    /// Whether a message is incomplete: a fragmented message missing its final frame,
+    /// a frame missing part of its payload, or a partial frame header. The caller
+    /// bounds how long this may last (a trickling client holds buffers).
+    pub fn has_partial_input(&self) -> bool {
+        !self.input_done()
+            && (self.message.is_some() || self.frame.is_some() || !self.input.is_empty())
+    }
+
     fn input_done(&self) -> bool {
         self.failed || self.close_received
     }
