@@ -1,0 +1,220 @@
+//! The `layer4` binary itself: secrets it refuses, the dev server's banner and demo
+//! data, and logs that never contain a password or a token.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+fn layer4() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_layer4"));
+    for var in [
+        "JWT_SECRET",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DATA_DIR",
+        "API_PORT",
+        "WS_PORT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+#[test]
+fn servers_refuse_a_missing_or_short_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["gateway", "api"] {
+        let out = layer4()
+            .args([sub, "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{sub} started without JWT_SECRET");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("JWT_SECRET is required"));
+        let out = layer4()
+            .args([sub, "--data-dir"])
+            .arg(dir.path())
+            .env("JWT_SECRET", "short")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("too short"));
+    }
+}
+
+/// A `layer4 dev` process whose combined output is collected by a thread.
+struct Dev {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Dev {
+    fn start(dir: &std::path::Path, extra: &[&str]) -> (Self, String, String) {
+        let mut child = layer4()
+            .args(["dev", "--api-port", "0", "--ws-port", "0", "--data-dir"])
+            .arg(dir)
+            .args(extra)
+            .env("RUST_LOG", "trace")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        let mut dev = Self {
+            child,
+            lines,
+            log: Vec::new(),
+        };
+        let banner = dev.wait_for("layer4 dev: API on http://");
+        let api = banner
+            .split("API on http://")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_owned();
+        let ws = banner
+            .split("gateway on ws://")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        (dev, api, ws)
+    }
+
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("no line with {needle:?}; got {:#?}", self.log));
+            self.log.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    fn stop(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            self.log.push(line);
+        }
+        self.log
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_demo_seeds_and_logs_hold_no_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut dev, api, ws) = Dev::start(dir.path(), &["--demo"]);
+    let seeded = dev
+        .log
+        .iter()
+        .any(|l| l.contains("demo data: users alice, bob, carol"));
+    assert!(seeded, "{:#?}", dev.log);
+    assert!(dir.path().join("dev-secret").exists());
+
+    let http = reqwest::Client::new();
+    let password = "a-very-secret-password-123";
+    let body: Value = http
+        .post(format!("http://{api}/api/auth/register"))
+        .json(&json!({"username": "zed", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = body["token"].as_str().unwrap().to_owned();
+    let login: Value = http
+        .post(format!("http://{api}/api/auth/login"))
+        .json(&json!({"username": "alice", "password": "password123"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let alice_token = login["token"].as_str().unwrap().to_owned();
+    let channels: Value = http
+        .get(format!("http://{api}/api/chat/channels"))
+        .bearer_auth(&alice_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<_> = channels["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].clone())
+        .collect();
+    assert!(names.contains(&json!("general")), "{names:?}");
+
+    // A gateway session with each token, and a failed one with a wrong token.
+    for t in [&token, &alice_token] {
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async(format!("ws://{ws}/gateway?v=1&encoding=json"))
+                .await
+                .unwrap();
+        socket
+            .send(WsMessage::Text(
+                json!({"t": "IDENTIFY", "d": {"token": t}}).to_string(),
+            ))
+            .await
+            .unwrap();
+        let ready = socket.next().await.unwrap().unwrap();
+        assert!(ready.to_text().unwrap().contains("READY"));
+    }
+    let _ = http
+        .post(format!("http://{api}/api/auth/login"))
+        .json(&json!({"username": "zed", "password": "wrong-password-456"}))
+        .send()
+        .await
+        .unwrap();
+
+    let log = dev.stop().join("\n");
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "trace logging was on"
+    );
+    // (The demo password is printed on purpose: it is the documented demo login.)
+    for secret in [
+        password,
+        "wrong-password-456",
+        &token,
+        &alice_token,
+    ] {
+        assert!(
+            !log.contains(secret),
+            "a secret appears in the logs: {secret}"
+        );
+    }
+    // The signature part of a token never appears either.
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!log.contains(signature));
+}
