@@ -90,6 +90,10 @@ pub struct GatewayArgs {
     /// How long a message may stay incomplete, ms (close 1008 after it).
     #[arg(long, env = "PARTIAL_MESSAGE_TIMEOUT_MS", default_value_t = 30_000)]
     pub partial_message_timeout_ms: u64,
+    /// Serve the gateway's Prometheus metrics at GET /metrics on this port (an admin
+    /// address; `layer4 gateway` only, `layer4 dev` serves them on the API).
+    #[arg(long, env = "METRICS_PORT")]
+    pub metrics_port: Option<u16>,
     /// TLS certificate chain (PEM); with TLS_KEY the gateway serves wss:// only.
     #[arg(long, env = "TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

@@ -70,6 +70,11 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
 /// `layer4 gateway`.
 pub async fn gateway(args: ServeArgs) -> anyhow::Result<()> {
     let chat = production_chat(&args).await?;
+    if let Some(port) = args.gateway.metrics_port {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, port)).await?;
+        tracing::info!(addr = %listener.local_addr()?, "gateway metrics at /metrics");
+        tokio::spawn(serve_metrics(listener, args.api.metrics_token.clone()));
+    }
     let config = args.gateway.config(args.bind);
     gateway::run(config, chat, shutdown_signal()).await?;
     Ok(())
@@ -93,6 +98,38 @@ pub async fn api(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
+}
+
+/// Serves GET /metrics (Prometheus text), guarded by `token` when set.
+async fn serve_metrics(listener: tokio::net::TcpListener, token: Option<String>) {
+    use axum::http::{header, HeaderMap, StatusCode};
+    let handle = api::metrics::prometheus();
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move |headers: HeaderMap| {
+            let (handle, token) = (handle.clone(), token.clone());
+            async move {
+                let authorized = token.as_deref().is_none_or(|want| {
+                    headers
+                        .get(header::AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.strip_prefix("Bearer "))
+                        == Some(want)
+                });
+                if authorized {
+                    (StatusCode::OK, handle.render())
+                } else {
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        "metrics token required\n".to_owned(),
+                    )
+                }
+            }
+        }),
+    );
+    if let Err(err) = axum::serve(listener, app).await {
+        tracing::warn!("metrics server stopped: {err}");
+    }
 }
 
 /// `layer4 migrate`.

@@ -2,6 +2,8 @@
 //! with an independent WebSocket client, exchange messages with contiguous offsets,
 //! fetch history over the gateway and the API, and leave.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 mod common;
 
 use common::{id, Client, Enc, Node};

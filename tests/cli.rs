@@ -1,6 +1,8 @@
 //! The `layer4` binary itself: secrets it refuses, the dev server's banner and demo
 //! data, and logs that never contain a password or a token.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -55,32 +57,12 @@ struct Dev {
 
 impl Dev {
     fn start(dir: &std::path::Path, extra: &[&str]) -> (Self, String, String) {
-        let mut child = layer4()
-            .args(["dev", "--api-port", "0", "--ws-port", "0", "--data-dir"])
+        let mut cmd = layer4();
+        cmd.args(["dev", "--api-port", "0", "--ws-port", "0", "--data-dir"])
             .arg(dir)
             .args(extra)
-            .env("RUST_LOG", "trace")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        for pipe in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let _ = tx.send(line);
-                }
-            });
-        }
-        let mut dev = Self {
-            child,
-            lines,
-            log: Vec::new(),
-        };
+            .env("RUST_LOG", "trace");
+        let mut dev = Self::spawn(cmd);
         let banner = dev.wait_for("layer4 dev: API on http://");
         let api = banner
             .split("API on http://")
@@ -99,6 +81,31 @@ impl Dev {
             .unwrap()
             .to_owned();
         (dev, api, ws)
+    }
+
+    fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        for pipe in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Self {
+            child,
+            lines,
+            log: Vec::new(),
+        }
     }
 
     fn wait_for(&mut self, needle: &str) -> String {
@@ -128,7 +135,7 @@ impl Dev {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_demo_seeds_and_logs_hold_no_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut dev, api, ws) = Dev::start(dir.path(), &["--demo"]);
+    let (dev, api, ws) = Dev::start(dir.path(), &["--demo"]);
     let seeded = dev
         .log
         .iter()
@@ -203,12 +210,7 @@ async fn dev_demo_seeds_and_logs_hold_no_secrets() {
         "trace logging was on"
     );
     // (The demo password is printed on purpose: it is the documented demo login.)
-    for secret in [
-        password,
-        "wrong-password-456",
-        &token,
-        &alice_token,
-    ] {
+    for secret in [password, "wrong-password-456", &token, &alice_token] {
         assert!(
             !log.contains(secret),
             "a secret appears in the logs: {secret}"
@@ -217,4 +219,57 @@ async fn dev_demo_seeds_and_logs_hold_no_secrets() {
     // The signature part of a token never appears either.
     let signature = token.rsplit('.').next().unwrap();
     assert!(!log.contains(signature));
+}
+
+/// The `addr=` field of a tracing line.
+fn addr_field(line: &str) -> String {
+    let plain: String = line
+        .split("addr")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+        .collect();
+    plain.trim_start_matches(':').to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standalone_gateway_serves_its_metrics_on_an_admin_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = layer4();
+    cmd.args([
+        "gateway",
+        "--bind",
+        "127.0.0.1",
+        "--ws-port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--data-dir",
+    ])
+    .arg(dir.path())
+    .env("JWT_SECRET", "0123456789abcdef0123456789abcdef")
+    .env("METRICS_TOKEN", "admin-token")
+    .env("NO_COLOR", "1")
+    .env("RUST_LOG", "info");
+    let mut gw = Dev::spawn(cmd);
+    let metrics = addr_field(&gw.wait_for("gateway metrics at /metrics"));
+    let ws = addr_field(&gw.wait_for("gateway listening"));
+    let (_socket, _) = tokio_tungstenite::connect_async(format!("ws://{ws}/gateway?v=1"))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://{metrics}/metrics");
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    let body = http
+        .get(&url)
+        .bearer_auth("admin-token")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("gateway_connections"), "{body}");
+    gw.stop();
 }

@@ -1,6 +1,8 @@
 //! Bad input over real sockets: each gets the error or close code of PROTOCOL.md
 //! section 8, and the server keeps serving everyone else.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 mod common;
 
 use std::time::Duration;

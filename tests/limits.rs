@@ -1,6 +1,8 @@
 //! Limits against resource exhaustion, each attack run against a real server while a
 //! bystander keeps being served (issue 9, item 4; docs/security.md lists them).
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -1,6 +1,8 @@
 //! Offsets and replay (PROTOCOL.md sections 4.3 and 5): a reconnecting client gets
 //! exactly what it missed, or `resync`; offsets survive a restart.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 mod common;
 
 use common::{id, Client, Node};

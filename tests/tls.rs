@@ -1,6 +1,8 @@
 //! `wss://`: the gateway with a certificate speaks TLS (rustls, TLS 1.2/1.3) and the
 //! protocol runs unchanged over it.
 
+#![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
+
 mod common;
 
 use std::sync::Arc;
