@@ -233,3 +233,68 @@ async fn deeply_nested_json_is_a_decode_error_not_a_stack_overflow() {
     still_served(&mut calm, group).await;
     node.stack.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_is_cut_off_and_the_channel_keeps_flowing() {
+    let mut config = common::test_config();
+    config.gateway.max_queued_bytes = 1024 * 1024;
+    config.gateway.close_linger_ms = 2_000;
+    config.gateway.session.frames_per_window = 100_000;
+    config.chat.messages_per_window = 100_000;
+    let node = Node::start_with(config).await;
+    let (_, a_token) = node.register("talker").await;
+    let (b_id, b_token) = node.register("sleeper").await;
+    let (c_id, c_token) = node.register("reader").await;
+    let group = node.group(&a_token, "busy", false, &[b_id, c_id]).await;
+
+    // The sleeper: a small receive buffer, identifies, then never reads again.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut sleeper = socket.connect(node.gateway_addr()).await.unwrap();
+    sleeper.write_all(UPGRADE.as_bytes()).await.unwrap();
+    let identify = json!({"t": "IDENTIFY", "d": {"token": b_token}}).to_string();
+    sleeper
+        .write_all(&frame(0x1, true, identify.as_bytes()))
+        .await
+        .unwrap();
+
+    let (mut talker, _) = Client::identify(node.gateway_addr(), &a_token).await;
+    let (mut reader, _) = Client::identify(node.gateway_addr(), &c_token).await;
+    let content = "x".repeat(3_900);
+    let total = 1_500u32;
+    // In batches, so the talker and the reader (who do read) never fall 1 MiB behind.
+    let mut last = 0;
+    for batch in 0..total / 50 {
+        for i in 0..50 {
+            talker
+                .send(json!({"t": "SEND_MESSAGE", "id": batch * 50 + i, "d": {"channel_id": group, "content": content}}))
+                .await;
+        }
+        for _ in 0..50 {
+            talker.expect("ACK").await;
+            talker.expect("MESSAGE_RECEIVED").await;
+            let ev = reader.expect("MESSAGE_RECEIVED").await;
+            let s = ev["s"].as_u64().unwrap();
+            assert!(last == 0 || s == last + 1, "contiguous for the reader");
+            last = s;
+        }
+    }
+    // The sleeper was cut off: its stream ends (a 4010 close frame if it fit, then EOF
+    // or a reset) well before it could have received everything.
+    let started = Instant::now();
+    let mut seen = 0usize;
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), sleeper.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => seen += n,
+            Err(_) => panic!("the slow consumer was never disconnected"),
+        }
+    }
+    assert!(
+        seen < total as usize * 3_900,
+        "it did not get everything: {seen} bytes"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    node.stack.shutdown().await;
+}

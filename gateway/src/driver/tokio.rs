@@ -162,8 +162,13 @@ impl Connection {
         // The close frame must reach the client: flush what is queued (bounded), send
         // FIN, and read out what the client already sent so the kernel does not answer
         // with a reset.
-        let linger = Duration::from_millis(self.shared.config.close_linger_ms);
-        let _ = tokio::time::timeout(linger, async {
+        // A closing connection's socket is dropped at its close deadline regardless
+        // (slow consumers: within 5 s of the 4010).
+        let linger = match self.close_deadline {
+            Some(deadline) => deadline.saturating_sub(now_ms()),
+            None => self.shared.config.close_linger_ms,
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(linger), async {
             while !self.pending.is_empty() {
                 match write_some(&mut wr, &self.pending).await {
                     Ok(n) if n > 0 => self.advance(n),
