@@ -82,8 +82,12 @@ pub trait ChannelStore: Send + Sync {
     async fn channels_for_user(&self, user: UserId) -> Result<Vec<Channel>>;
     /// Public groups whose name contains `query` (case-insensitive; empty matches all),
     /// as `viewer` sees them, at most `limit`, by name.
-    async fn public_channels(&self, viewer: UserId, query: &str, limit: u32)
-        -> Result<Vec<Channel>>;
+    async fn public_channels(
+        &self,
+        viewer: UserId,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<Channel>>;
     /// Renames and/or changes visibility; `None` when the channel does not exist.
     async fn update_channel(
         &self,

@@ -13,7 +13,8 @@ use crate::error::Result;
 pub trait MemberStore: Send + Sync {
     /// Adds `user` with `role`. `Some(offset)` of the `USER_JOINED` event, or `None`
     /// when they were already a member (no event).
-    async fn add_member(&self, channel: ChannelId, user: UserId, role: Role) -> Result<Option<u64>>;
+    async fn add_member(&self, channel: ChannelId, user: UserId, role: Role)
+        -> Result<Option<u64>>;
     /// The member's role, `None` for a non-member.
     async fn member_role(&self, channel: ChannelId, user: UserId) -> Result<Option<Role>>;
     /// Members with ids after `after`, by user id, at most `limit`.

@@ -10,7 +10,8 @@ use crate::error::Result;
 pub trait ReactionStore: Send + Sync {
     /// Adds a reaction. `Some(offset)` of the `REACTION_ADDED` event, `None` for a
     /// repeat (no event). `StoreError::Invalid` naming `emoji` when the message already
-    /// has `max_distinct` distinct emoji and this one is new.
+    /// has `max_distinct` distinct emoji and this one is new, or naming `message_id` when
+    /// the message is absent or deleted.
     async fn add_reaction(
         &self,
         message: MessageId,
@@ -20,6 +21,10 @@ pub trait ReactionStore: Send + Sync {
     ) -> Result<Option<u64>>;
     /// Removes a reaction. `Some(offset)` of the `REACTION_REMOVED` event, `None` when
     /// there was none.
-    async fn remove_reaction(&self, message: MessageId, user: UserId, emoji: &str)
-        -> Result<Option<u64>>;
+    async fn remove_reaction(
+        &self,
+        message: MessageId,
+        user: UserId,
+        emoji: &str,
+    ) -> Result<Option<u64>>;
 }

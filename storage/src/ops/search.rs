@@ -8,7 +8,8 @@ use crate::error::Result;
 /// A search request; only channels `user` is a member of are searched.
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
-    /// The searcher.
+    /// The searcher; `None` searches every channel (internal tools only: the API
+    /// always sets it).
     pub user: Option<UserId>,
     /// Words, matched case-insensitively (all must match).
     pub text: String,

@@ -1,0 +1,325 @@
+//! [`MessageStore`] for SQLite.
+//!
+//! Creating, editing and deleting a message each move the channel offset in the same
+//! transaction as the row. Attachments are checked (exist, the author's, not yet
+//! attached, listed once) before anything is written, so a bad list stores nothing.
+//! Pages use the `(channel_id, id, ...)` index; `around` is two range reads.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use protocol::{ChannelId, Message, MessageId, UserId};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::codec::{id, int, new_id, to_u64};
+use super::error::SqlResultExt;
+use super::rows::{
+    bump_offset, load_message, load_user, message_channel, message_select, query_messages,
+};
+use super::view::no_channel;
+use super::SqliteStore;
+use crate::error::{Result, StoreError};
+use crate::ops::messages::{Edit, MessageRecord, MessageStore, NewMessage, Page};
+
+/// The attachments of a new message, checked, in the order the sender listed them.
+fn claim_attachments(conn: &Connection, new: &NewMessage) -> Result<Vec<protocol::Attachment>> {
+    if new.attachment_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(new.attachment_ids.len());
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT uploader_id, message_id, id, filename, content_type, size, url, width, height, \
+             thumbnail_url FROM attachments WHERE id = ?1",
+        )
+        .store()?;
+    for &attachment in &new.attachment_ids {
+        if !seen.insert(attachment) {
+            return Err(StoreError::Invalid(format!(
+                "attachment_ids: {attachment} is listed twice"
+            )));
+        }
+        let row = stmt
+            .query_row([id(attachment)], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, Option<i64>>(1)?,
+                    super::rows::attachment_from(row, 2)?,
+                ))
+            })
+            .optional()
+            .store()?;
+        match row {
+            None => {
+                return Err(StoreError::Invalid(format!(
+                    "attachment_ids: {attachment} does not exist"
+                )))
+            }
+            Some((uploader, _, _)) if uploader != id(new.author_id) => {
+                return Err(StoreError::Invalid(format!(
+                    "attachment_ids: {attachment} was uploaded by someone else"
+                )))
+            }
+            Some((_, Some(_), _)) => {
+                return Err(StoreError::Invalid(format!(
+                    "attachment_ids: {attachment} is already attached"
+                )))
+            }
+            Some((_, None, found)) => out.push(found),
+        }
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn create_message(&self, new: NewMessage) -> Result<(Message, u64)> {
+        let message = new_id(new.id, "id")?;
+        self.write(move |conn| {
+            let attachments = claim_attachments(conn, &new)?;
+            let author = load_user(conn, id(new.author_id))?
+                .ok_or_else(|| StoreError::Invalid("author_id: no such user".into()))?;
+            let channel = id(new.channel_id);
+            let offset = conn
+                .prepare_cached(
+                    "UPDATE channels SET event_offset = event_offset + 1, \
+                     last_message_id = MAX(COALESCE(last_message_id, 0), ?2) \
+                     WHERE id = ?1 RETURNING event_offset",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_row([channel, message], |row| row.get::<_, i64>(0))
+                        .optional()
+                })
+                .store()?
+                .map(to_u64)
+                .ok_or_else(no_channel)?;
+            conn.prepare_cached(
+                "INSERT INTO messages (id, channel_id, author_id, content, created_at, reply_to, \
+                 nonce, event_offset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    message,
+                    channel,
+                    id(new.author_id),
+                    new.content,
+                    int(new.created_at),
+                    new.reply_to.map(id),
+                    new.nonce,
+                    int(offset),
+                ])
+            })
+            .store()?;
+            if !attachments.is_empty() {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "UPDATE attachments SET message_id = ?2, position = ?3 WHERE id = ?1",
+                    )
+                    .store()?;
+                for (position, attachment) in attachments.iter().enumerate() {
+                    let position = i64::try_from(position).unwrap_or(i64::MAX);
+                    stmt.execute([id(attachment.id), message, position])
+                        .store()?;
+                }
+            }
+            Ok((
+                Message {
+                    id: new.id,
+                    channel_id: new.channel_id,
+                    author,
+                    content: new.content,
+                    created_at: new.created_at,
+                    edited_at: None,
+                    reply_to: new.reply_to,
+                    attachments,
+                    reactions: Vec::new(),
+                    nonce: new.nonce,
+                },
+                offset,
+            ))
+        })
+        .await
+    }
+
+    async fn message(&self, message: MessageId) -> Result<Option<MessageRecord>> {
+        self.read(move |conn| {
+            Ok(
+                load_message(conn, id(message))?.map(|(message, deleted_at)| MessageRecord {
+                    message,
+                    deleted_at,
+                }),
+            )
+        })
+        .await
+    }
+
+    async fn message_by_nonce(
+        &self,
+        channel: ChannelId,
+        author: UserId,
+        nonce: &str,
+        since: u64,
+    ) -> Result<Option<Message>> {
+        let nonce = nonce.to_owned();
+        self.read(move |conn| {
+            let mut found = query_messages(
+                conn,
+                concat!(
+                    message_select!(),
+                    "WHERE m.channel_id = ?1 AND m.author_id = ?2 AND m.nonce = ?3 \
+                     AND m.created_at >= ?4 AND m.deleted_at IS NULL ORDER BY m.id DESC LIMIT 1"
+                ),
+                params![id(channel), id(author), nonce, int(since)],
+            )?;
+            Ok(found.pop())
+        })
+        .await
+    }
+
+    async fn messages(&self, channel: ChannelId, page: Page, limit: u32) -> Result<Vec<Message>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let channel = id(channel);
+        self.read(move |conn| match page {
+            Page::Latest => query_messages(
+                conn,
+                concat!(
+                    message_select!(),
+                    "WHERE m.channel_id = ?1 AND m.deleted_at IS NULL \
+                     ORDER BY m.id DESC LIMIT ?2"
+                ),
+                params![channel, limit],
+            ),
+            Page::Before(cursor) => before(conn, channel, id(cursor), false, limit),
+            Page::After(cursor) => after(conn, channel, id(cursor), limit),
+            Page::Around(cursor) => {
+                // The newer half first (strictly after), then the older half with the
+                // cursor itself; together newest first.
+                let newer = (limit - 1) / 2;
+                let mut page = after(conn, channel, id(cursor), newer)?;
+                page.extend(before(conn, channel, id(cursor), true, limit - newer)?);
+                Ok(page)
+            }
+        })
+        .await
+    }
+
+    async fn edits(&self, message: MessageId) -> Result<Vec<Edit>> {
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT content, edited_at FROM message_edits WHERE message_id = ?1 ORDER BY id",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([id(message)], |row| {
+                    Ok(Edit {
+                        content: row.get(0)?,
+                        edited_at: to_u64(row.get(1)?),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .store()
+        })
+        .await
+    }
+
+    async fn edit_message(
+        &self,
+        message: MessageId,
+        content: &str,
+        edited_at: u64,
+    ) -> Result<Option<(Message, u64)>> {
+        let content = content.to_owned();
+        self.write(move |conn| {
+            let message = id(message);
+            let Some((channel, None)) = message_channel(conn, message)? else {
+                return Ok(None);
+            };
+            conn.prepare_cached(
+                "INSERT INTO message_edits (message_id, content, edited_at) \
+                 SELECT id, content, ?2 FROM messages WHERE id = ?1",
+            )
+            .and_then(|mut stmt| stmt.execute([message, int(edited_at)]))
+            .store()?;
+            conn.prepare_cached("UPDATE messages SET content = ?2, edited_at = ?3 WHERE id = ?1")
+                .and_then(|mut stmt| stmt.execute(params![message, content, int(edited_at)]))
+                .store()?;
+            let offset = bump_offset(conn, id(channel))?;
+            let (edited, _) = load_message(conn, message)?.ok_or_else(|| {
+                StoreError::Internal("message vanished inside its transaction".into())
+            })?;
+            Ok(Some((edited, offset)))
+        })
+        .await
+    }
+
+    async fn delete_message(&self, message: MessageId, deleted_at: u64) -> Result<Option<u64>> {
+        self.write(move |conn| {
+            let message = id(message);
+            let Some((channel, None)) = message_channel(conn, message)? else {
+                return Ok(None);
+            };
+            let channel = id(channel);
+            conn.prepare_cached("UPDATE messages SET deleted_at = ?2 WHERE id = ?1")
+                .and_then(|mut stmt| stmt.execute([message, int(deleted_at)]))
+                .store()?;
+            conn.prepare_cached(
+                "UPDATE channels SET last_message_id = \
+                 (SELECT MAX(id) FROM messages WHERE channel_id = ?1 AND deleted_at IS NULL) \
+                 WHERE id = ?1 AND last_message_id = ?2",
+            )
+            .and_then(|mut stmt| stmt.execute([channel, message]))
+            .store()?;
+            bump_offset(conn, channel).map(Some)
+        })
+        .await
+    }
+}
+
+/// Up to `limit` undeleted messages before `cursor` (or at it, when `inclusive`),
+/// newest first.
+fn before(
+    conn: &Connection,
+    channel: i64,
+    cursor: i64,
+    inclusive: bool,
+    limit: u32,
+) -> Result<Vec<Message>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let bound = if inclusive {
+        cursor.saturating_add(1)
+    } else {
+        cursor
+    };
+    query_messages(
+        conn,
+        concat!(
+            message_select!(),
+            "WHERE m.channel_id = ?1 AND m.id < ?2 AND m.deleted_at IS NULL \
+             ORDER BY m.id DESC LIMIT ?3"
+        ),
+        params![channel, bound, limit],
+    )
+}
+
+/// Up to `limit` undeleted messages just after `cursor`, newest first.
+fn after(conn: &Connection, channel: i64, cursor: i64, limit: u32) -> Result<Vec<Message>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let mut page = query_messages(
+        conn,
+        concat!(
+            message_select!(),
+            "WHERE m.channel_id = ?1 AND m.id > ?2 AND m.deleted_at IS NULL \
+             ORDER BY m.id ASC LIMIT ?3"
+        ),
+        params![channel, cursor, limit],
+    )?;
+    page.reverse();
+    Ok(page)
+}

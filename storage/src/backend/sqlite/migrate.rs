@@ -1,0 +1,92 @@
+//! The schema migrator: numbered SQL files from the workspace's `migrations/sqlite/`,
+//! embedded in the binary and applied in order, each in its own transaction, recorded in
+//! `schema_migrations(version)`.
+//!
+//! It is deliberately tiny: forward only, no checksums. A database that already has a
+//! version this binary does not know (written by a newer release) is left alone and
+//! logged, since older code can usually still read it.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::codec::{int, now_ms};
+use super::error::SqlResultExt;
+use crate::error::Result;
+
+/// Every migration, by version, in order.
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    include_str!("../../../../migrations/sqlite/0001_init.sql"),
+)];
+
+/// Applies every migration `conn` lacks; returns how many were applied.
+pub fn migrate(conn: &mut Connection) -> Result<usize> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             applied_at INTEGER NOT NULL
+         )",
+    )
+    .store()?;
+    let mut applied = 0;
+    for &(version, sql) in MIGRATIONS {
+        // IMMEDIATE: two processes opening the same file cannot both apply a version.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .store()?;
+        let done: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                [version],
+                |row| row.get(0),
+            )
+            .store()?;
+        if !done {
+            tx.execute_batch(sql).store()?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                [version, int(now_ms())],
+            )
+            .store()?;
+            applied += 1;
+            tracing::info!(version, "applied sqlite migration");
+        }
+        tx.commit().store()?;
+    }
+    let newest: Option<i64> = conn
+        .query_row("SELECT MAX(version) FROM schema_migrations", [], |row| {
+            row.get(0)
+        })
+        .store()?;
+    let known = MIGRATIONS.last().map_or(0, |&(version, _)| version);
+    if newest.is_some_and(|newest| newest > known) {
+        tracing::warn!(
+            ?newest,
+            known,
+            "database schema is newer than this binary knows"
+        );
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_increasing() {
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn applies_once() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), MIGRATIONS.len());
+        assert_eq!(migrate(&mut conn).unwrap(), 0);
+        let count: i64 = conn
+            .query_row("SELECT COUNT(*) FROM schema_migrations", [], |row| {
+                row.get(0)
+            })
+            .unwrap();
+        assert_eq!(count, i64::try_from(MIGRATIONS.len()).unwrap());
+    }
+}

@@ -1,0 +1,205 @@
+//! Channel rows: the record (the same for everyone) and the channel as one viewer sees
+//! it (PROTOCOL.md section 3): a DM is named after the other member, `unread_count`
+//! counts other members' undeleted messages after the viewer's last read message, and a
+//! mute whose end has passed reads as no mute. Non-members see no unread messages, no
+//! read position and no mute.
+
+use protocol::{Channel, ChannelKind};
+use rusqlite::{Connection, OptionalExtension, Row};
+
+use super::codec::{now_ms, parse_kind, parse_visibility, to_id, to_u32, to_u64};
+use super::error::SqlResultExt;
+use crate::error::{Result, StoreError};
+use crate::ops::channels::ChannelRecord;
+
+/// `SELECT` of a channel record; callers append `WHERE`.
+macro_rules! record_select {
+    () => {
+        "SELECT id, kind, name, visibility, parent_id, root_message_id, owner_id, \
+         member_count, last_message_id, event_offset, created_at FROM channels "
+    };
+}
+
+/// `SELECT` of a channel as viewer `?1` sees it; callers append `WHERE`/`ORDER BY`.
+macro_rules! view_select {
+    () => {
+        "SELECT c.id, c.kind, \
+           CASE WHEN c.kind = 'dm' THEN COALESCE( \
+             (SELECT u.display_name FROM members o JOIN users u ON u.id = o.user_id \
+              WHERE o.channel_id = c.id AND o.user_id <> ?1 ORDER BY o.user_id LIMIT 1), \
+             (SELECT u.display_name FROM users u WHERE u.id = ?1), '') \
+           ELSE c.name END, \
+           c.visibility, c.parent_id, c.root_message_id, c.member_count, c.last_message_id, \
+           c.event_offset, me.user_id IS NOT NULL, r.message_id, \
+           CASE WHEN me.user_id IS NULL THEN 0 ELSE \
+             (SELECT COUNT(*) FROM messages m WHERE m.channel_id = c.id \
+              AND m.id > COALESCE(r.message_id, -1) AND m.author_id <> ?1 \
+              AND m.deleted_at IS NULL) END, \
+           mu.channel_id IS NOT NULL, mu.until \
+         FROM channels c \
+         LEFT JOIN members me ON me.channel_id = c.id AND me.user_id = ?1 \
+         LEFT JOIN receipts r ON r.channel_id = c.id AND r.user_id = ?1 \
+         LEFT JOIN mutes mu ON mu.channel_id = c.id AND mu.user_id = ?1 "
+    };
+}
+
+pub(crate) use view_select;
+
+/// A channel record by id.
+pub(crate) fn load_record(conn: &Connection, channel: i64) -> Result<Option<ChannelRecord>> {
+    let row = conn
+        .prepare_cached(concat!(record_select!(), "WHERE id = ?1"))
+        .and_then(|mut stmt| stmt.query_row([channel], raw_record).optional())
+        .store()?;
+    row.map(RawRecord::finish).transpose()
+}
+
+/// A channel as `viewer` sees it, by id.
+pub(crate) fn load_view(conn: &Connection, channel: i64, viewer: i64) -> Result<Option<Channel>> {
+    let now = now_ms();
+    let row = conn
+        .prepare_cached(concat!(view_select!(), "WHERE c.id = ?2"))
+        .and_then(|mut stmt| stmt.query_row([viewer, channel], raw_view).optional())
+        .store()?;
+    row.map(|raw| raw.finish(now)).transpose()
+}
+
+/// Runs a [`view_select!`] statement (viewer bound as `?1`).
+pub(crate) fn query_views(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Channel>> {
+    let now = now_ms();
+    let raws = conn
+        .prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.query_map(params, raw_view)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .store()?;
+    raws.into_iter().map(|raw| raw.finish(now)).collect()
+}
+
+/// A record row before its text columns are parsed.
+struct RawRecord {
+    id: i64,
+    kind: String,
+    name: String,
+    visibility: String,
+    parent_id: Option<i64>,
+    root_message_id: Option<i64>,
+    owner_id: i64,
+    member_count: i64,
+    last_message_id: Option<i64>,
+    offset: i64,
+    created_at: i64,
+}
+
+fn raw_record(row: &Row<'_>) -> rusqlite::Result<RawRecord> {
+    Ok(RawRecord {
+        id: row.get(0)?,
+        kind: row.get(1)?,
+        name: row.get(2)?,
+        visibility: row.get(3)?,
+        parent_id: row.get(4)?,
+        root_message_id: row.get(5)?,
+        owner_id: row.get(6)?,
+        member_count: row.get(7)?,
+        last_message_id: row.get(8)?,
+        offset: row.get(9)?,
+        created_at: row.get(10)?,
+    })
+}
+
+impl RawRecord {
+    fn finish(self) -> Result<ChannelRecord> {
+        let kind = parse_kind(&self.kind)?;
+        Ok(ChannelRecord {
+            id: to_id(self.id),
+            kind,
+            // A DM has no name of its own (the viewer's view names it).
+            name: if kind == ChannelKind::Dm {
+                String::new()
+            } else {
+                self.name
+            },
+            visibility: parse_visibility(&self.visibility)?,
+            parent_id: self.parent_id.map(to_id),
+            root_message_id: self.root_message_id.map(to_id),
+            owner_id: to_id(self.owner_id),
+            member_count: to_u32(self.member_count),
+            last_message_id: self.last_message_id.map(to_id),
+            offset: to_u64(self.offset),
+            created_at: to_u64(self.created_at),
+        })
+    }
+}
+
+/// A view row before its text columns are parsed and the mute is judged.
+struct RawView {
+    id: i64,
+    kind: String,
+    name: String,
+    visibility: String,
+    parent_id: Option<i64>,
+    root_message_id: Option<i64>,
+    member_count: i64,
+    last_message_id: Option<i64>,
+    offset: i64,
+    is_member: bool,
+    last_read: Option<i64>,
+    unread: i64,
+    has_mute: bool,
+    mute_until: Option<i64>,
+}
+
+fn raw_view(row: &Row<'_>) -> rusqlite::Result<RawView> {
+    Ok(RawView {
+        id: row.get(0)?,
+        kind: row.get(1)?,
+        name: row.get(2)?,
+        visibility: row.get(3)?,
+        parent_id: row.get(4)?,
+        root_message_id: row.get(5)?,
+        member_count: row.get(6)?,
+        last_message_id: row.get(7)?,
+        offset: row.get(8)?,
+        is_member: row.get(9)?,
+        last_read: row.get(10)?,
+        unread: row.get(11)?,
+        has_mute: row.get(12)?,
+        mute_until: row.get(13)?,
+    })
+}
+
+impl RawView {
+    fn finish(self, now: u64) -> Result<Channel> {
+        let until = self.mute_until.map(to_u64);
+        let muted = self.is_member && self.has_mute && until.is_none_or(|until| until > now);
+        Ok(Channel {
+            id: to_id(self.id),
+            kind: parse_kind(&self.kind)?,
+            name: self.name,
+            visibility: parse_visibility(&self.visibility)?,
+            parent_id: self.parent_id.map(to_id),
+            root_message_id: self.root_message_id.map(to_id),
+            member_count: to_u32(self.member_count),
+            last_message_id: self.last_message_id.map(to_id),
+            offset: to_u64(self.offset),
+            last_read_message_id: self.last_read.filter(|_| self.is_member).map(to_id),
+            unread_count: if self.is_member {
+                to_u32(self.unread)
+            } else {
+                0
+            },
+            muted,
+            muted_until: if muted { until } else { None },
+        })
+    }
+}
+
+/// `Invalid` for a channel id that names nothing.
+pub(crate) fn no_channel() -> StoreError {
+    StoreError::Invalid("channel_id: no such channel".into())
+}

@@ -1,0 +1,116 @@
+//! The storage conformance suite: one set of backend-agnostic checks, run against every
+//! backend.
+//!
+//! Each check is an `async fn(&Backend)` in a module under `conformance/`, written only
+//! against the traits (`DynStore`), with fresh ids and unique names, so it also holds on
+//! a shared server database where other tests run at the same time. The
+//! [`conformance_suite!`] macro turns the list of checks into one `#[tokio::test]` per
+//! backend and check. Adding a backend is one line at the bottom of this file plus an
+//! `open_*` function that returns `None` (and says it skipped) when the backend's
+//! environment variable is unset.
+//!
+//! This suite is not about the service layer: storage does not check permissions.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "conformance/attachments.rs"]
+mod attachments;
+#[path = "conformance/blocks.rs"]
+mod blocks;
+#[path = "conformance/channels.rs"]
+mod channels;
+#[path = "conformance/members.rs"]
+mod members;
+#[path = "conformance/messages.rs"]
+mod messages;
+#[path = "conformance/offsets.rs"]
+mod offsets;
+#[path = "conformance/reactions.rs"]
+mod reactions;
+#[path = "conformance/receipts.rs"]
+mod receipts;
+#[path = "conformance/search.rs"]
+mod search;
+#[path = "conformance/support.rs"]
+mod support;
+#[path = "conformance/users.rs"]
+mod users;
+
+use std::path::PathBuf;
+
+use storage::backend::SqliteStore;
+use storage::DynStore;
+
+use support::Backend;
+
+/// Declares `mod $backend` with one test per check, each opening a fresh backend with
+/// `$open` (skipped when it returns `None`).
+macro_rules! conformance_suite {
+    ($backend:ident, $open:path) => {
+        mod $backend {
+            conformance_suite!(@checks $open;
+                users::create_conflict_and_lookup,
+                users::credentials,
+                users::search_prefix_rules,
+                channels::dm_is_idempotent,
+                channels::dm_races_create_one_channel,
+                channels::create_channel_with_members,
+                channels::view_names_a_dm_after_the_other_member,
+                channels::view_counts_unread_from_others,
+                channels::view_reports_mutes,
+                channels::channels_for_user_newest_activity_first,
+                channels::public_channels_by_name,
+                channels::update_channel,
+                channels::delete_channel_cascades,
+                members::membership_and_paging,
+                members::contacts_are_dms_and_small_channels,
+                offsets::rise_by_one_per_event_only,
+                offsets::survive_reopening,
+                messages::pagination,
+                messages::nonce_lookup_window,
+                messages::edit_audit_trail,
+                messages::soft_delete_fixes_last_message,
+                reactions::counts_order_and_cap,
+                receipts::only_move_forward,
+                blocks::both_ways_and_blockers_of,
+                attachments::attach_once_by_uploader,
+                search::words_case_membership_and_deletes,
+                search::filters_and_total,
+            );
+        }
+    };
+    (@checks $open:path; $($module:ident :: $check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let Some(backend) = $open() else {
+                    return;
+                };
+                crate::$module::$check(&backend).await;
+            }
+        )*
+    };
+}
+
+/// SQLite in memory: the writer connection only.
+fn open_sqlite_memory() -> Option<Backend> {
+    let store: DynStore = std::sync::Arc::new(SqliteStore::open_in_memory().unwrap());
+    Some(Backend::new(store, None))
+}
+
+/// SQLite in a temporary file, with readers; can be reopened.
+fn open_sqlite_file() -> Option<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let path: PathBuf = dir.path().join("nested/layer4.db");
+    let store: DynStore = std::sync::Arc::new(SqliteStore::open(&path).unwrap());
+    let reopen = move || -> DynStore { std::sync::Arc::new(SqliteStore::open(&path).unwrap()) };
+    Some(Backend::new(store, Some(Box::new(reopen))).keep(dir))
+}
+
+conformance_suite!(sqlite_memory, crate::open_sqlite_memory);
+conformance_suite!(sqlite_file, crate::open_sqlite_file);
+// Server backends join here when they exist, each gated on its environment variable:
+// `open_postgres` returns `None` and prints "skipped: DATABASE_URL unset" when unset,
+// and `open_scylla` does the same for SCYLLA_URI.
+// conformance_suite!(postgres, crate::open_postgres);
+// conformance_suite!(scylla, crate::open_scylla);
