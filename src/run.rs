@@ -135,8 +135,12 @@ async fn serve_metrics(listener: tokio::net::TcpListener, token: Option<String>)
 /// `layer4 migrate`.
 pub async fn migrate(args: StoreArgs) -> anyhow::Result<()> {
     let path = sqlite_path(&args)?;
-    open_sqlite(&path).await?;
-    println!("migrations applied to {}", path.display());
+    let target = path.clone();
+    let applied = tokio::task::spawn_blocking(move || {
+        storage::backend::sqlite::SqliteStore::migrate_only(&target)
+    })
+    .await??;
+    println!("{applied} migration(s) applied to {}", path.display());
     Ok(())
 }
 

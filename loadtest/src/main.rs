@@ -100,14 +100,23 @@ async fn main() -> anyhow::Result<()> {
         delivery: Some(Histogram::new(3)?),
     }));
     let started = Instant::now();
+    // Nobody sends before every client is identified, so everyone can expect everything.
+    let barrier = Arc::new(tokio::sync::Barrier::new(args.clients));
     let mut tasks = Vec::new();
     for (i, token) in tokens.into_iter().enumerate() {
         let sends = if i < args.senders { args.messages } else { 0 };
         let url = format!("{}/gateway?v=1&encoding=msgpack", args.gateway);
         let stats = stats.clone();
         let interval = Duration::from_millis(args.interval_ms);
+        let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
-            client(url, token, channel, sends, expected, interval, stats).await
+            let plan = Plan {
+                channel,
+                sends,
+                expected,
+                interval,
+            };
+            client(url, token, plan, barrier, stats).await
         }));
     }
     let mut failures = 0;
@@ -145,17 +154,29 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One client: identify, send `sends` messages, receive `expected` messages exactly
-/// once with contiguous offsets.
-async fn client(
-    url: String,
-    token: String,
+/// What one client sends and expects.
+struct Plan {
     channel: ChannelId,
     sends: usize,
     expected: usize,
     interval: Duration,
+}
+
+/// One client: identify, wait for everyone, send its messages (and PING to stay
+/// alive), receive `expected` messages exactly once with contiguous offsets.
+async fn client(
+    url: String,
+    token: String,
+    plan: Plan,
+    barrier: Arc<tokio::sync::Barrier>,
     stats: Arc<Mutex<Stats>>,
 ) -> anyhow::Result<()> {
+    let Plan {
+        channel,
+        sends,
+        expected,
+        interval,
+    } = plan;
     let (ws, _) = tokio_tungstenite::connect_async(&url).await?;
     let (mut tx, mut rx) = ws.split();
     let identify = ClientEvent::Identify(Identify {
@@ -163,10 +184,29 @@ async fn client(
         status: None,
         positions: None,
     });
-    tx.send(WsMessage::Binary(encode(identify, None).into()))
-        .await?;
+    tx.send(WsMessage::Binary(encode(identify, None))).await?;
+    let heartbeat = loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), rx.next())
+            .await
+            .context("no READY")?
+            .context("closed before READY")??;
+        if let WsMessage::Binary(bytes) = msg {
+            if let ServerEvent::Ready(ready) =
+                codec::decode_server(&bytes, Encoding::MsgPack)?.event
+            {
+                break Duration::from_millis(ready.heartbeat_interval_ms / 2);
+            }
+        }
+    };
+    barrier.wait().await;
     let sender = tokio::spawn(async move {
+        let ping = || WsMessage::Binary(encode(ClientEvent::Ping(Default::default()), None));
+        let mut next_ping = tokio::time::Instant::now() + heartbeat;
         for i in 0..sends {
+            if tokio::time::Instant::now() >= next_ping {
+                tx.send(ping()).await?;
+                next_ping += heartbeat;
+            }
             let content = format!("{}", now_micros());
             let event = ClientEvent::SendMessage(SendMessage {
                 channel_id: channel,
@@ -175,11 +215,19 @@ async fn client(
                 reply_to: None,
                 attachment_ids: None,
             });
-            tx.send(WsMessage::Binary(encode(event, Some(i as u32)).into()))
+            tx.send(WsMessage::Binary(encode(event, Some(i as u32))))
                 .await?;
             tokio::time::sleep(interval).await;
         }
-        anyhow::Ok(tx)
+        // Keep the connection alive until the receiver is done (it aborts this task).
+        loop {
+            tokio::time::sleep_until(next_ping).await;
+            if tx.send(ping()).await.is_err() {
+                break;
+            }
+            next_ping += heartbeat;
+        }
+        anyhow::Ok(())
     });
     let mut last_offset: Option<u64> = None;
     let mut seen: HashMap<u64, ()> = HashMap::new();
@@ -221,7 +269,7 @@ async fn client(
             _ => {}
         }
     }
-    drop(sender.await??);
+    sender.abort();
     Ok(())
 }
 
