@@ -43,8 +43,9 @@ struct Args {
     /// Messages per sender.
     #[arg(long, default_value_t = 20)]
     messages: usize,
-    /// Pause between a sender's messages, ms (the default rate limit is 5 per 5 s).
-    #[arg(long, default_value_t = 1_000)]
+    /// Pause between a sender's messages, ms (the default rate limit is 5 per 5 s, so
+    /// stay above 1000).
+    #[arg(long, default_value_t = 1_200)]
     interval_ms: u64,
 }
 
@@ -108,6 +109,7 @@ async fn main() -> anyhow::Result<()> {
         let url = format!("{}/gateway?v=1&encoding=msgpack", args.gateway);
         let stats = stats.clone();
         let interval = Duration::from_millis(args.interval_ms);
+        let patience = interval * args.messages as u32 + Duration::from_secs(60);
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             let plan = Plan {
@@ -115,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
                 sends,
                 expected,
                 interval,
+                patience,
             };
             client(url, token, plan, barrier, stats).await
         }));
@@ -160,6 +163,8 @@ struct Plan {
     sends: usize,
     expected: usize,
     interval: Duration,
+    /// How long to wait for everything, from the start.
+    patience: Duration,
 }
 
 /// One client: identify, wait for everyone, send its messages (and PING to stay
@@ -176,29 +181,12 @@ async fn client(
         sends,
         expected,
         interval,
+        patience,
     } = plan;
-    let (ws, _) = tokio_tungstenite::connect_async(&url).await?;
-    let (mut tx, mut rx) = ws.split();
-    let identify = ClientEvent::Identify(Identify {
-        token,
-        status: None,
-        positions: None,
-    });
-    tx.send(WsMessage::Binary(encode(identify, None))).await?;
-    let heartbeat = loop {
-        let msg = tokio::time::timeout(Duration::from_secs(30), rx.next())
-            .await
-            .context("no READY")?
-            .context("closed before READY")??;
-        if let WsMessage::Binary(bytes) = msg {
-            if let ServerEvent::Ready(ready) =
-                codec::decode_server(&bytes, Encoding::MsgPack)?.event
-            {
-                break Duration::from_millis(ready.heartbeat_interval_ms / 2);
-            }
-        }
-    };
+    let connected = connect(&url, token).await;
+    // Everyone reaches the barrier, even a client that failed, so nobody waits forever.
     barrier.wait().await;
+    let (mut tx, mut rx, heartbeat) = connected?;
     let sender = tokio::spawn(async move {
         let ping = || WsMessage::Binary(encode(ClientEvent::Ping(Default::default()), None));
         let mut next_ping = tokio::time::Instant::now() + heartbeat;
@@ -231,7 +219,7 @@ async fn client(
     });
     let mut last_offset: Option<u64> = None;
     let mut seen: HashMap<u64, ()> = HashMap::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    let deadline = tokio::time::Instant::now() + patience;
     while seen.len() < expected {
         let msg = tokio::time::timeout_at(deadline, rx.next())
             .await
@@ -271,6 +259,42 @@ async fn client(
     }
     sender.abort();
     Ok(())
+}
+
+type Sink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    WsMessage,
+>;
+type Source = futures_util::stream::SplitStream<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+>;
+
+/// Connects and identifies; returns both halves and the PING interval.
+async fn connect(url: &str, token: String) -> anyhow::Result<(Sink, Source, Duration)> {
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .context("connect (raise the gateway's MAX_CONNECTIONS_PER_IP for many clients)")?;
+    let (mut tx, mut rx) = ws.split();
+    let identify = ClientEvent::Identify(Identify {
+        token,
+        status: None,
+        positions: None,
+    });
+    tx.send(WsMessage::Binary(encode(identify, None))).await?;
+    let heartbeat = loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), rx.next())
+            .await
+            .context("no READY")?
+            .context("closed before READY")??;
+        if let WsMessage::Binary(bytes) = msg {
+            if let ServerEvent::Ready(ready) =
+                codec::decode_server(&bytes, Encoding::MsgPack)?.event
+            {
+                break Duration::from_millis(ready.heartbeat_interval_ms / 2);
+            }
+        }
+    };
+    Ok((tx, rx, heartbeat))
 }
 
 fn encode(event: ClientEvent, id: Option<u32>) -> Vec<u8> {
