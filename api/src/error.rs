@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use protocol::ErrorCode;
 use serde::Serialize;
 use service::ServiceError;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, ResponseBuilder};
 use utoipa::ToSchema;
 
@@ -88,18 +89,38 @@ fn error_responses(statuses: &[(u16, &str)]) -> BTreeMap<String, RefOr<utoipa::o
     statuses
         .iter()
         .map(|(status, description)| {
-            let response = ResponseBuilder::new()
-                .description(*description)
-                .content(
-                    "application/json",
-                    utoipa::openapi::ContentBuilder::new()
-                        .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
-                        .build(),
-                )
-                .build();
-            (status.to_string(), RefOr::T(response))
+            let mut response = ResponseBuilder::new().description(*description).content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            );
+            match status {
+                401 => {
+                    response = response.header(
+                        "WWW-Authenticate",
+                        header_doc(Type::String, "Always `Bearer`."),
+                    );
+                }
+                429 => {
+                    response = response.header(
+                        "Retry-After",
+                        header_doc(Type::Integer, "Whole seconds to wait before retrying."),
+                    );
+                }
+                _ => {}
+            }
+            (status.to_string(), RefOr::T(response.build()))
         })
         .collect()
+}
+
+/// A documented response header.
+fn header_doc(kind: Type, description: &str) -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(kind))
+        .description(Some(description))
+        .build()
 }
 
 macro_rules! error_set {
@@ -125,6 +146,12 @@ error_set! {
 }
 
 error_set! {
+    /// Answers of register and login besides their own.
+    AuthAttemptErrors:
+        429 => "RATE_LIMITED: too many attempts from this IP (Retry-After)",
+}
+
+error_set! {
     /// Answers any route can give when a backing service or our code fails.
     ServerErrors:
         500 => "INTERNAL: our fault (logged)",
@@ -134,7 +161,7 @@ error_set! {
 error_set! {
     /// Answers of a route that reads a JSON body.
     BodyErrors:
-        400 => "BAD_REQUEST: bad JSON, a missing field or a wrong type (the field is named)",
+        400 => "BAD_REQUEST: bad input, the field named: a malformed id, query parameter or JSON body, or a rule the schema cannot state (an unknown user id, your own id, two cursors)",
         413 => "TOO_LARGE: body over the size limit",
         415 => "UNSUPPORTED_MEDIA_TYPE: the body is not application/json",
 }
@@ -142,7 +169,7 @@ error_set! {
 error_set! {
     /// Answers of a route with query or path parameters.
     ParamErrors:
-        400 => "BAD_REQUEST: a bad path id or query parameter (named)",
+        400 => "BAD_REQUEST: bad input, the field named: a malformed id, query parameter or JSON body, or a rule the schema cannot state (an unknown user id, your own id, two cursors)",
 }
 
 error_set! {

@@ -11,6 +11,7 @@
 //! through the bus. Uploads, media and search join later under `routes/`.
 
 pub mod config;
+pub mod de;
 pub mod error;
 pub mod extract;
 pub mod metrics;

@@ -103,9 +103,42 @@ mod tests {
         for status in ["200", "400", "401", "404", "429"] {
             assert!(get[status].is_object(), "get channel {status}");
         }
-        for schema in ["User", "Channel", "Message", "Member", "ErrorBody"] {
+        let members = &paths["/api/chat/channels/{id}/members"]["get"];
+        let params = members["parameters"].as_array().unwrap();
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| p["schema"].clone())
+                .unwrap()
+        };
+        assert_eq!(param("id")["$ref"], "#/components/schemas/Id");
+        assert_eq!(
+            (
+                param("limit")["minimum"].as_u64(),
+                param("limit")["maximum"].as_u64()
+            ),
+            (Some(1), Some(100))
+        );
+        let responses = &members["responses"];
+        assert!(responses["429"]["headers"]["Retry-After"].is_object());
+        assert!(responses["401"]["headers"]["WWW-Authenticate"].is_object());
+        assert!(register["429"]["headers"]["Retry-After"].is_object());
+        for schema in [
+            "User",
+            "Channel",
+            "Message",
+            "Member",
+            "ErrorBody",
+            "Id",
+            "Username",
+            "Password",
+            "DisplayName",
+            "ChannelName",
+        ] {
             assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
         }
+        assert!(doc["components"]["schemas"]["Id"]["pattern"].is_string());
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 

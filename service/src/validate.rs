@@ -7,7 +7,9 @@
 
 use crate::error::{Result, ServiceError};
 
-use protocol::limits::{FieldError, USERNAME_MAX_CHARS};
+use protocol::limits::{
+    FieldError, CHANNEL_NAME_MAX_CHARS, DISPLAY_NAME_MAX_CHARS, USERNAME_MAX_CHARS,
+};
 pub use protocol::limits::{FETCH_LIMIT_DEFAULT as DEFAULT_LIMIT, PASSWORD_MAX_CHARS};
 
 /// Longest username, in bytes (ASCII only: `[a-z0-9_.]{3,32}`).
@@ -46,17 +48,22 @@ pub fn password(text: &str) -> Result<()> {
     Ok(protocol::limits::validate_password(text)?)
 }
 
-/// A display name: trimmed, then 1-32 characters, no control characters. Answers the
-/// trimmed name.
+/// A display name: at most 32 characters as given, then trimmed, 1-32 characters
+/// and no control characters. Answers the trimmed name.
+///
+/// The length is checked before trimming too, so the rule is the one the OpenAPI
+/// document states (`maxLength` of the string as sent).
 pub fn display_name(text: &str) -> Result<String> {
+    at_most_chars("display_name", text, DISPLAY_NAME_MAX_CHARS)?;
     let trimmed = text.trim();
     protocol::limits::validate_display_name(trimmed)?;
     Ok(trimmed.to_owned())
 }
 
-/// A group or thread name: trimmed, then 1-100 characters, no control characters.
-/// Answers the trimmed name.
+/// A group or thread name: at most 100 characters as given, then trimmed, 1-100
+/// characters and no control characters. Answers the trimmed name.
 pub fn channel_name(text: &str) -> Result<String> {
+    at_most_chars("name", text, CHANNEL_NAME_MAX_CHARS)?;
     let trimmed = text.trim();
     protocol::limits::validate_channel_name(trimmed)?;
     Ok(trimmed.to_owned())
@@ -68,16 +75,22 @@ pub fn limit(limit: u32) -> Result<()> {
     Ok(())
 }
 
-/// A search text: at most 100 characters; answers it trimmed.
+/// A search text: at most 100 characters as given; answers it trimmed.
 pub fn search_query(text: &str) -> Result<String> {
-    let trimmed = text.trim();
-    if trimmed.chars().count() > SEARCH_QUERY_MAX_CHARS {
+    at_most_chars("q", text, SEARCH_QUERY_MAX_CHARS)?;
+    Ok(text.trim().to_owned())
+}
+
+/// `BAD_REQUEST` naming `field` when `text` has more than `max` characters.
+fn at_most_chars(field: &str, text: &str, max: usize) -> Result<()> {
+    // Each character takes at least one byte, so short text needs no count.
+    if text.len() > max && text.chars().nth(max).is_some() {
         return Err(ServiceError::bad_request(
-            "q",
-            format!("at most {SEARCH_QUERY_MAX_CHARS} characters"),
+            field,
+            format!("must be at most {max} characters"),
         ));
     }
-    Ok(trimmed.to_owned())
+    Ok(())
 }
 
 #[cfg(test)]
@@ -119,6 +132,27 @@ mod tests {
         assert!(limit(0).unwrap_err().message.starts_with("limit: "));
         assert_eq!(search_query(" ab ").unwrap(), "ab");
         assert!(search_query(&"q".repeat(101)).is_err());
+        assert!(search_query(&format!(" {} ", "q".repeat(99))).is_err());
+    }
+
+    /// The OpenAPI document states `maxLength` of the string as sent: padding that
+    /// trimming would remove still counts.
+    #[test]
+    fn lengths_count_the_text_as_sent() {
+        let padded = format!(" {}", "x".repeat(32));
+        assert!(display_name(&padded)
+            .unwrap_err()
+            .message
+            .starts_with("display_name: must be at most 32"));
+        assert_eq!(
+            display_name(&format!(" {}", "x".repeat(31))).unwrap().len(),
+            31
+        );
+        assert!(channel_name(&format!("{}\n", "x".repeat(100))).is_err());
+        assert!(
+            channel_name(&"é".repeat(100)).is_ok(),
+            "characters, not bytes"
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
-/// A JSON request body that may be absent (an empty body is `T::default()`).
+/// A JSON request body that may be absent: an empty body, or a JSON `null`, is
+/// `T::default()` (the document describes such a body as optional and nullable).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OptionalJson<T>(pub T);
 
@@ -45,6 +46,9 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         }
         if !json {
             return Err(unsupported());
+        }
+        if bytes.trim_ascii() == b"null" {
+            return Ok(OptionalJson(T::default()));
         }
         parse(&bytes).map(OptionalJson)
     }

@@ -1,5 +1,8 @@
 //! [`Params`]: query parameters, parsed one by one so an error names the parameter.
-//! An empty value (`?before=`) counts as absent.
+//!
+//! Typed parameters (ids, `limit`) are exact: an empty value (`?before=`) or one with
+//! spaces is a `400`, as the OpenAPI document's patterns say; leave the parameter out
+//! instead. Text parameters (`q`) may be empty.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -28,15 +31,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 }
 
 impl Params {
-    /// The parameter parsed as `T`, `None` when absent or empty.
+    /// The parameter parsed as `T`, `None` when absent.
     pub fn opt<T: FromStr>(&self, name: &str, expected: &str) -> Result<Option<T>, ApiError> {
-        match self.0.get(name).map(|v| v.trim()) {
-            None | Some("") => Ok(None),
-            Some(value) => value
-                .parse()
-                .map(Some)
-                .map_err(|_| ApiError::bad_request(name, format!("must be {expected}"))),
+        let Some(value) = self.0.get(name) else {
+            return Ok(None);
+        };
+        // `u64::from_str` takes a leading `+`; the document's patterns do not.
+        if !value.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+            return Err(ApiError::bad_request(name, format!("must be {expected}")));
         }
+        value
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request(name, format!("must be {expected}")))
     }
 
     /// An id parameter.
@@ -88,7 +95,7 @@ mod tests {
     fn limit_defaults_and_range() {
         assert_eq!(params(&[]).limit().unwrap(), 50);
         assert_eq!(params(&[("limit", "100")]).limit().unwrap(), 100);
-        for bad in ["0", "101", "-1", "abc", "99999999999"] {
+        for bad in ["0", "101", "-1", "abc", "99999999999", "", " 5", "+5"] {
             let err = params(&[("limit", bad)]).limit().unwrap_err();
             assert!(
                 err.0.message.starts_with("limit: "),
@@ -98,11 +105,22 @@ mod tests {
         }
     }
 
+    /// Found by schemathesis: `?after=` and `?before=+9` were taken (as absent, and
+    /// as 9) although the document's id pattern refuses them.
+    #[test]
+    fn typed_values_are_exact() {
+        for bad in ["", " 9", "9 ", "+9", "0x9"] {
+            let err = params(&[("after", bad)]).page().unwrap_err();
+            assert!(err.0.message.starts_with("after: "), "{bad:?}");
+        }
+        assert_eq!(params(&[("q", "")]).text("q"), "");
+    }
+
     #[test]
     fn at_most_one_cursor() {
         assert_eq!(params(&[]).page().unwrap(), Page::Latest);
         assert_eq!(
-            params(&[("before", "9"), ("after", "")]).page().unwrap(),
+            params(&[("before", "9")]).page().unwrap(),
             Page::Before(MessageId::new(9))
         );
         assert!(params(&[("before", "9"), ("after", "10")]).page().is_err());

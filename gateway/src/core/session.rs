@@ -153,9 +153,8 @@ impl Session {
 
     /// Bytes arrived from the socket at `now`.
     pub fn handle_read(&mut self, data: &[u8], now: u64) {
-        if self.state == State::Closed {
-            return;
-        }
+        // Always fed to the codec, even after our close: the peer's answering close
+        // frame is what ends the handshake (`should_close_socket`).
         self.ws.handle_read(data);
         let frames_before = self.ws.frames_received();
         while let Some(event) = self.ws.poll_event() {

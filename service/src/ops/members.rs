@@ -49,17 +49,18 @@ impl Chat {
         channel: ChannelId,
         user_ids: Vec<UserId>,
     ) -> Result<u32> {
+        // Counted as sent (duplicates too), as the OpenAPI document's `maxItems` says.
+        if user_ids.len() > MAX_ADD_PER_REQUEST {
+            return Err(ServiceError::bad_request(
+                "user_ids",
+                format!("at most {MAX_ADD_PER_REQUEST} per request"),
+            ));
+        }
         let ids = dedup_without(user_ids, user);
         if ids.is_empty() {
             return Err(ServiceError::bad_request(
                 "user_ids",
                 "name at least one other user",
-            ));
-        }
-        if ids.len() > MAX_ADD_PER_REQUEST {
-            return Err(ServiceError::bad_request(
-                "user_ids",
-                format!("at most {MAX_ADD_PER_REQUEST} per request"),
             ));
         }
         let (record, role) = self.member(user, channel).await?;
@@ -211,6 +212,27 @@ mod tests {
 
     use super::*;
     use crate::test_support::{config, Fixture};
+
+    /// The limit counts ids as sent, repeats too (the API documents `maxItems: 100`).
+    #[tokio::test]
+    async fn add_counts_ids_as_sent() {
+        let mut f = Fixture::new();
+        let (a, b) = (f.user("alice").await, f.user("bob").await);
+        let ch = f.group(a, Visibility::Private, &[]).await;
+        let err = f
+            .chat
+            .add_members(a, ch, vec![b; MAX_ADD_PER_REQUEST + 1])
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        assert!(err.message.starts_with("user_ids: at most"));
+        let added = f
+            .chat
+            .add_members(a, ch, vec![b; MAX_ADD_PER_REQUEST])
+            .await
+            .unwrap();
+        assert_eq!(added, 1);
+    }
 
     #[tokio::test]
     async fn join_public_publishes_user_joined_then_channel_created() {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::AuthBody;
-use crate::error::{ApiError, BodyErrors, ErrorBody, ServerErrors};
+use crate::error::{ApiError, AuthAttemptErrors, BodyErrors, ErrorBody, ServerErrors};
 use crate::extract::{AuthAttempt, Json};
 use crate::state::ApiState;
 
@@ -26,8 +26,13 @@ pub struct LoginRequest {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Logged in", body = AuthBody),
-        (status = 401, description = "UNAUTHORIZED: unknown user or wrong password", body = ErrorBody),
-        (status = 429, description = "RATE_LIMITED: too many attempts from this IP (Retry-After)", body = ErrorBody),
+        (
+            status = 401,
+            description = "UNAUTHORIZED: unknown user or wrong password",
+            body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Always `Bearer`."))
+        ),
+        AuthAttemptErrors,
         BodyErrors,
         ServerErrors,
     )

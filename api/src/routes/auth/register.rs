@@ -6,19 +6,23 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::AuthBody;
-use crate::error::{ApiError, BodyErrors, ErrorBody, ServerErrors};
+use crate::error::{ApiError, AuthAttemptErrors, BodyErrors, ErrorBody, ServerErrors};
 use crate::extract::{AuthAttempt, Json};
+use crate::schema::{DisplayNameSchema, PasswordSchema, UsernameSchema};
 use crate::state::ApiState;
 
 /// A new account.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
     /// 3-32 characters of `[a-z0-9_.]`.
+    #[schema(value_type = UsernameSchema)]
     pub username: String,
     /// 8-256 characters.
+    #[schema(value_type = PasswordSchema)]
     pub password: String,
     /// 1-32 characters; defaults to the username.
     #[serde(default)]
+    #[schema(value_type = Option<DisplayNameSchema>)]
     pub display_name: Option<String>,
 }
 
@@ -31,7 +35,7 @@ pub struct RegisterRequest {
     responses(
         (status = 201, description = "Registered", body = AuthBody),
         (status = 409, description = "CONFLICT: the username is taken", body = ErrorBody),
-        (status = 429, description = "RATE_LIMITED: too many attempts from this IP (Retry-After)", body = ErrorBody),
+        AuthAttemptErrors,
         BodyErrors,
         ServerErrors,
     )

@@ -7,13 +7,14 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, AuthedErrors, BodyErrors, MemberErrors, ParamErrors};
 use crate::extract::{Auth, Json, Path};
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// Users to add.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AddMembersRequest {
     /// 1-100 user ids.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdSchema>, min_items = 1, max_items = 100)]
     pub user_ids: Vec<UserId>,
 }
 
@@ -31,7 +32,7 @@ pub struct AddedBody {
     path = "/api/chat/channels/{id}/members",
     tag = "channels",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = IdSchema, Path, description = "Channel id")),
     request_body = AddMembersRequest,
     responses(
         (status = 200, description = "Added", body = AddedBody),

@@ -9,13 +9,14 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, AuthedErrors, BodyErrors, ErrorBody};
 use crate::extract::{Auth, Json};
 use crate::routes::bodies::ChannelBody;
-use crate::schema::VisibilitySchema;
+use crate::schema::{ChannelNameSchema, IdSchema, VisibilitySchema};
 use crate::state::ApiState;
 
 /// A new group.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateChannelRequest {
     /// 1-100 characters.
+    #[schema(value_type = ChannelNameSchema)]
     pub name: String,
     /// Default `private`.
     #[serde(default)]
@@ -23,7 +24,7 @@ pub struct CreateChannelRequest {
     pub visibility: Option<Visibility>,
     /// Other initial members (the caller is the owner).
     #[serde(default)]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<IdSchema>>)]
     pub member_ids: Option<Vec<UserId>>,
 }
 

@@ -6,6 +6,7 @@ use protocol::ChannelId;
 
 use crate::error::{ApiError, AuthedErrors, MemberErrors, ParamErrors};
 use crate::extract::{Auth, Path};
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// Deletes a group or thread (owner only); its members get `CHANNEL_DELETED`.
@@ -14,7 +15,7 @@ use crate::state::ApiState;
     path = "/api/chat/channels/{id}",
     tag = "channels",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = IdSchema, Path, description = "Channel id")),
     responses((status = 204, description = "Deleted"), MemberErrors, ParamErrors, AuthedErrors)
 )]
 pub async fn delete(

@@ -6,6 +6,7 @@ use protocol::ChannelId;
 use crate::error::{ApiError, AuthedErrors, ErrorBody, ParamErrors};
 use crate::extract::{Auth, Json, Path};
 use crate::routes::bodies::ChannelBody;
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// One channel as the caller sees it: members, and anyone for public groups.
@@ -14,7 +15,7 @@ use crate::state::ApiState;
     path = "/api/chat/channels/{id}",
     tag = "channels",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = IdSchema, Path, description = "Channel id")),
     responses(
         (status = 200, description = "The channel", body = ChannelBody),
         (status = 404, description = "NOT_FOUND: no such channel, or a private one of others", body = ErrorBody),

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, AuthedErrors, MemberErrors, ParamErrors};
 use crate::extract::{Auth, Json, Params, Path};
+use crate::schema::IdSchema;
 use crate::schema::MemberSchema;
 use crate::state::ApiState;
 
@@ -25,9 +26,9 @@ pub struct MembersBody {
     tag = "channels",
     security(("bearer" = [])),
     params(
-        ("id" = String, Path, description = "Channel id"),
-        ("after" = Option<String>, Query, description = "A user id: members after it"),
-        ("limit" = Option<u32>, Query, description = "1-100, default 50"),
+        ("id" = IdSchema, Path, description = "Channel id"),
+        ("after" = Option<IdSchema>, Query, description = "A user id: members after it"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 50"),
     ),
     responses((status = 200, description = "A page of members", body = MembersBody), MemberErrors, ParamErrors, AuthedErrors)
 )]

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, AuthedErrors, MemberErrors, ParamErrors};
 use crate::extract::{Auth, Json, Params, Path};
+use crate::schema::IdSchema;
 use crate::schema::MessageSchema;
 use crate::state::ApiState;
 
@@ -25,11 +26,11 @@ pub struct MessagesBody {
     tag = "messages",
     security(("bearer" = [])),
     params(
-        ("id" = String, Path, description = "Channel id"),
-        ("before" = Option<String>, Query, description = "The messages just before this id"),
-        ("after" = Option<String>, Query, description = "The messages just after this id"),
-        ("around" = Option<String>, Query, description = "Messages centred on this id, itself included"),
-        ("limit" = Option<u32>, Query, description = "1-100, default 50"),
+        ("id" = IdSchema, Path, description = "Channel id"),
+        ("before" = Option<IdSchema>, Query, description = "The messages just before this id"),
+        ("after" = Option<IdSchema>, Query, description = "The messages just after this id"),
+        ("around" = Option<IdSchema>, Query, description = "Messages centred on this id, itself included"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 50"),
     ),
     responses((status = 200, description = "Newest first", body = MessagesBody), MemberErrors, ParamErrors, AuthedErrors)
 )]

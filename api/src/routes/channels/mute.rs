@@ -8,13 +8,15 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, AuthedErrors, BodyErrors, MemberErrors, ParamErrors};
 use crate::extract::{Auth, OptionalJson, Path};
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// How long to mute; the body may be absent.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct MuteRequest {
     /// End of the mute, ms since the epoch; absent = until unmuted.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::de::opt_int64")]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     pub until: Option<u64>,
 }
 
@@ -24,7 +26,7 @@ pub struct MuteRequest {
     path = "/api/chat/channels/{id}/mute",
     tag = "channels",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = IdSchema, Path, description = "Channel id")),
     request_body(content = Option<MuteRequest>, description = "Optional"),
     responses((status = 204, description = "Muted"), MemberErrors, BodyErrors, ParamErrors, AuthedErrors)
 )]

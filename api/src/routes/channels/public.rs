@@ -14,8 +14,8 @@ use crate::state::ApiState;
     tag = "channels",
     security(("bearer" = [])),
     params(
-        ("q" = Option<String>, Query, description = "Part of the name, at most 100 characters"),
-        ("limit" = Option<u32>, Query, description = "1-100, default 50"),
+        ("q" = Option<String>, Query, max_length = 100, description = "Part of the name, at most 100 characters"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 50"),
     ),
     responses((status = 200, description = "Public groups", body = ChannelsBody), ParamErrors, AuthedErrors)
 )]

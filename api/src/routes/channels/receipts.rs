@@ -7,16 +7,17 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, AuthedErrors, MemberErrors, ParamErrors};
 use crate::extract::{Auth, Json, Path};
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// One member's last read message.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Receipt {
     /// The member.
-    #[schema(value_type = String)]
+    #[schema(value_type = IdSchema)]
     pub user_id: UserId,
     /// Their last read message.
-    #[schema(value_type = String)]
+    #[schema(value_type = IdSchema)]
     pub message_id: MessageId,
 }
 
@@ -33,7 +34,7 @@ pub struct ReceiptsBody {
     path = "/api/chat/channels/{id}/receipts",
     tag = "channels",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = IdSchema, Path, description = "Channel id")),
     responses((status = 200, description = "Receipts", body = ReceiptsBody), MemberErrors, ParamErrors, AuthedErrors)
 )]
 pub async fn receipts(

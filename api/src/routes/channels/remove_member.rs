@@ -6,6 +6,7 @@ use protocol::{ChannelId, UserId};
 
 use crate::error::{ApiError, AuthedErrors, MemberErrors, ParamErrors};
 use crate::extract::{Auth, Path};
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// Removes a member (owner or admin, of a lower role), or leaves (oneself); a
@@ -16,8 +17,8 @@ use crate::state::ApiState;
     tag = "channels",
     security(("bearer" = [])),
     params(
-        ("id" = String, Path, description = "Channel id"),
-        ("user_id" = String, Path, description = "The member to remove"),
+        ("id" = IdSchema, Path, description = "Channel id"),
+        ("user_id" = IdSchema, Path, description = "The member to remove"),
     ),
     responses((status = 204, description = "Removed"), MemberErrors, ParamErrors, AuthedErrors)
 )]

@@ -6,6 +6,7 @@ use protocol::ChannelId;
 
 use crate::error::{ApiError, AuthedErrors, MemberErrors, ParamErrors};
 use crate::extract::{Auth, Path};
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// Unmutes the channel for the caller (idempotent; members only).
@@ -14,7 +15,7 @@ use crate::state::ApiState;
     path = "/api/chat/channels/{id}/mute",
     tag = "channels",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = IdSchema, Path, description = "Channel id")),
     responses((status = 204, description = "Unmuted"), MemberErrors, ParamErrors, AuthedErrors)
 )]
 pub async fn unmute(

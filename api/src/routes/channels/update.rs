@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, AuthedErrors, BodyErrors, MemberErrors, ParamErrors};
 use crate::extract::{Auth, Json, Path};
 use crate::routes::bodies::ChannelBody;
-use crate::schema::VisibilitySchema;
+use crate::schema::IdSchema;
+use crate::schema::{ChannelNameSchema, VisibilitySchema};
 use crate::state::ApiState;
 
 /// Channel changes; absent fields stay as they are.
@@ -16,6 +17,7 @@ use crate::state::ApiState;
 pub struct UpdateChannelRequest {
     /// 1-100 characters.
     #[serde(default)]
+    #[schema(value_type = Option<ChannelNameSchema>)]
     pub name: Option<String>,
     /// Groups only (a thread follows its parent).
     #[serde(default)]
@@ -29,7 +31,7 @@ pub struct UpdateChannelRequest {
     path = "/api/chat/channels/{id}",
     tag = "channels",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Channel id")),
+    params(("id" = IdSchema, Path, description = "Channel id")),
     request_body = UpdateChannelRequest,
     responses(
         (status = 200, description = "The updated channel", body = ChannelBody),

@@ -9,13 +9,14 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, AuthedErrors, BodyErrors, ErrorBody};
 use crate::extract::{Auth, Json};
 use crate::routes::bodies::ChannelBody;
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// The other user.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateDmRequest {
     /// Their id.
-    #[schema(value_type = String)]
+    #[schema(value_type = IdSchema)]
     pub user_id: UserId,
 }
 

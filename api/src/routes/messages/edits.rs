@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, AuthedErrors, MemberErrors, ParamErrors};
 use crate::extract::{Auth, Json, Path};
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// A previous version of a message.
@@ -31,7 +32,7 @@ pub struct EditsBody {
     path = "/api/chat/messages/{id}/edits",
     tag = "messages",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Message id")),
+    params(("id" = IdSchema, Path, description = "Message id")),
     responses((status = 200, description = "Previous versions", body = EditsBody), MemberErrors, ParamErrors, AuthedErrors)
 )]
 pub async fn edits(

@@ -9,12 +9,15 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, AuthedErrors, BodyErrors, ErrorBody, MemberErrors, ParamErrors};
 use crate::extract::{Auth, Json, Path};
 use crate::routes::bodies::ChannelBody;
+use crate::schema::ChannelNameSchema;
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// A new thread.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ThreadRequest {
     /// 1-100 characters.
+    #[schema(value_type = ChannelNameSchema)]
     pub name: String,
 }
 
@@ -24,7 +27,7 @@ pub struct ThreadRequest {
     path = "/api/chat/messages/{id}/thread",
     tag = "messages",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The root message")),
+    params(("id" = IdSchema, Path, description = "The root message")),
     request_body = ThreadRequest,
     responses(
         (status = 201, description = "The thread (kind thread, parent_id set)", body = ChannelBody),

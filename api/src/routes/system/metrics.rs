@@ -17,7 +17,12 @@ use crate::state::ApiState;
     tag = "system",
     responses(
         (status = 200, description = "Prometheus text format", content_type = "text/plain; version=0.0.4", body = String),
-        (status = 401, description = "UNAUTHORIZED: METRICS_TOKEN is set and not given", body = ErrorBody),
+        (
+            status = 401,
+            description = "UNAUTHORIZED: METRICS_TOKEN is set and not given",
+            body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "Always `Bearer`."))
+        ),
     )
 )]
 pub async fn metrics(

@@ -6,6 +6,7 @@ use protocol::UserId;
 
 use crate::error::{ApiError, AuthedErrors, ErrorBody, ParamErrors};
 use crate::extract::{Auth, Path};
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// Blocks a user (idempotent): they cannot DM the caller, and their typing is not
@@ -15,7 +16,7 @@ use crate::state::ApiState;
     path = "/api/chat/users/{id}/block",
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The user to block")),
+    params(("id" = IdSchema, Path, description = "The user to block")),
     responses(
         (status = 204, description = "Blocked"),
         (status = 404, description = "NOT_FOUND: no such user", body = ErrorBody),

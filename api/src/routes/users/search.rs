@@ -15,8 +15,8 @@ use crate::state::ApiState;
     tag = "users",
     security(("bearer" = [])),
     params(
-        ("q" = Option<String>, Query, description = "Prefix, at most 100 characters"),
-        ("limit" = Option<u32>, Query, description = "1-100, default 50"),
+        ("q" = Option<String>, Query, max_length = 100, description = "Prefix, at most 100 characters"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1-100, default 50"),
     ),
     responses((status = 200, description = "Matching users", body = UsersBody), ParamErrors, AuthedErrors)
 )]

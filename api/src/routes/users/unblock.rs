@@ -6,6 +6,7 @@ use protocol::UserId;
 
 use crate::error::{ApiError, AuthedErrors, ErrorBody, ParamErrors};
 use crate::extract::{Auth, Path};
+use crate::schema::IdSchema;
 use crate::state::ApiState;
 
 /// Removes a block (idempotent).
@@ -14,7 +15,7 @@ use crate::state::ApiState;
     path = "/api/chat/users/{id}/block",
     tag = "users",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The user to unblock")),
+    params(("id" = IdSchema, Path, description = "The user to unblock")),
     responses(
         (status = 204, description = "Unblocked"),
         (status = 404, description = "NOT_FOUND: no such user", body = ErrorBody),

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, AuthedErrors, BodyErrors};
 use crate::extract::{Auth, Json};
 use crate::routes::bodies::UserBody;
+use crate::schema::DisplayNameSchema;
 use crate::state::ApiState;
 
 /// Profile changes; absent fields stay as they are.
@@ -14,6 +15,7 @@ use crate::state::ApiState;
 pub struct UpdateMeRequest {
     /// 1-32 characters.
     #[serde(default)]
+    #[schema(value_type = Option<DisplayNameSchema>)]
     pub display_name: Option<String>,
 }
 

@@ -1,0 +1,6 @@
+//! cargo-fuzz entry point; the harness and its checks are in `layer4_fuzz::targets::envelope`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    layer4_fuzz::targets::envelope::run(data, protocol::Encoding::Json)
+});

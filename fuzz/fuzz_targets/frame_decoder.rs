@@ -1,0 +1,4 @@
+//! cargo-fuzz entry point; the harness and its checks are in `layer4_fuzz::targets::frame_decoder`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| layer4_fuzz::targets::frame_decoder::run(data));
