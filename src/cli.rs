@@ -117,6 +117,9 @@ pub struct ApiArgs {
     /// Bearer token guarding /metrics (unset: open).
     #[arg(long, env = "METRICS_TOKEN")]
     pub metrics_token: Option<String>,
+    /// Browser origins allowed by CORS, comma-separated (`*` for any; unset: CORS off).
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
 }
 
 /// `layer4 dev`.

@@ -182,6 +182,7 @@ async fn production_chat(args: &ServeArgs) -> anyhow::Result<Chat> {
 fn apply_api_args(config: &mut api::ApiConfig, args: &crate::cli::ApiArgs) {
     config.per_user_per_sec = args.user_rate_per_sec;
     config.metrics_token = args.metrics_token.clone();
+    config.cors_origins = args.cors_origins.clone();
 }
 
 /// The SQLite file of `DATABASE_URL` (`sqlite://PATH`), or `DATA_DIR/layer4.db`.

@@ -20,6 +20,10 @@ pub struct ApiConfig {
     pub body_limit: usize,
     /// Most keys (IPs, users) each rate limiter tracks. Default 100 000.
     pub rate_limit_max_keys: usize,
+    /// Browser origins allowed to call the API (CORS), e.g. `https://chat.example.com`;
+    /// `*` allows any. Default none: no CORS headers, so other origins cannot read
+    /// answers.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ApiConfig {
@@ -31,6 +35,7 @@ impl Default for ApiConfig {
             trust_forwarded_for: false,
             body_limit: 1024 * 1024,
             rate_limit_max_keys: 100_000,
+            cors_origins: Vec::new(),
         }
     }
 }

@@ -31,13 +31,51 @@ pub use config::ApiConfig;
 pub use error::ApiError;
 pub use state::ApiState;
 
-/// The API's router, with its body limit and request metrics.
+/// The API's router, with its body limit, request metrics and (when configured) CORS.
 pub fn app(state: ApiState) -> Router {
     let body_limit = state.config.body_limit;
-    routes::router()
+    let cors = cors(&state.config.cors_origins);
+    let router = routes::router()
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(metrics::track))
-        .with_state(state)
+        .with_state(state);
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// The CORS layer for `origins`; `None` (no CORS headers at all) when empty. Tokens
+/// travel in the `Authorization` header, never in cookies, so credentials stay off.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{header, HeaderValue, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o.trim()).ok()),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then lets in-flight

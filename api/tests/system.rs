@@ -66,3 +66,41 @@ async fn metrics_count_requests_and_honour_the_token() {
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("route=\"/healthz\""), "{text}");
 }
+
+#[tokio::test]
+async fn cors_is_off_by_default_and_follows_the_configured_origins() {
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/api/users/me")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "GET")
+            .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let off = TestApp::new();
+    let answer = off.send(preflight("https://evil.example")).await;
+    assert!(answer
+        .headers
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .is_none());
+
+    let on = TestApp::with_config(ApiConfig {
+        cors_origins: vec!["https://chat.example".into()],
+        ..api_config()
+    });
+    let allowed = on.send(preflight("https://chat.example")).await;
+    assert_eq!(
+        allowed
+            .headers
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .unwrap(),
+        "https://chat.example"
+    );
+    let other = on.send(preflight("https://evil.example")).await;
+    assert!(other
+        .headers
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .is_none());
+}
