@@ -258,6 +258,17 @@ async fn a_standalone_gateway_serves_its_metrics_on_an_admin_port() {
     let (_socket, _) = tokio_tungstenite::connect_async(format!("ws://{ws}/gateway?v=1"))
         .await
         .unwrap();
+    // One connection closed by the server with 4002 (not a MessagePack map).
+    let (mut bad, _) = tokio_tungstenite::connect_async(format!("ws://{ws}/gateway?v=1"))
+        .await
+        .unwrap();
+    bad.send(WsMessage::Binary(vec![0x78])).await.unwrap();
+    while let Some(Ok(msg)) = bad.next().await {
+        if msg.is_close() {
+            break;
+        }
+    }
+    drop(bad);
     let http = reqwest::Client::new();
     let url = format!("http://{metrics}/metrics");
     assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
@@ -271,5 +282,25 @@ async fn a_standalone_gateway_serves_its_metrics_on_an_admin_port() {
         .await
         .unwrap();
     assert!(body.contains("gateway_connections"), "{body}");
+    let mut closes = String::new();
+    for _ in 0..50 {
+        closes = http
+            .get(&url)
+            .bearer_auth("admin-token")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if closes.contains("gateway_closes_total{code=\"4002\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        closes.contains("gateway_closes_total{code=\"4002\"} 1"),
+        "{closes}"
+    );
     gw.stop();
 }

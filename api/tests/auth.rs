@@ -193,3 +193,34 @@ async fn forwarded_for_counts_only_when_trusted() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+/// Deep nesting stops at serde_json's recursion limit (400); a huge array stops at the
+/// 1 MiB body cap (413). (A big array in an unknown key under the cap is ignored.)
+#[tokio::test]
+async fn deeply_nested_or_huge_array_bodies_are_400_never_a_crash() {
+    let app = TestApp::new();
+    for body in [
+        format!(
+            r#"{{"username":"ada","password":"password123","display_name":{}1{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
+        format!(
+            r#"{{"username":"ada","password":"password123","x":[{}0]}}"#,
+            "0,".repeat(700_000)
+        ),
+    ] {
+        let request = Request::post("/api/auth/register")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let answer = app.send(request).await;
+        assert!(
+            answer.status == StatusCode::BAD_REQUEST
+                || answer.status == StatusCode::PAYLOAD_TOO_LARGE,
+            "{}",
+            answer.status
+        );
+        assert!(answer.body["error"]["code"].is_string());
+    }
+}

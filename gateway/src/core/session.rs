@@ -115,6 +115,8 @@ pub struct Session {
     partial_timeout_ms: u64,
     /// When the current incomplete message started arriving.
     partial_since: Option<u64>,
+    /// The code of the close we sent, if we closed.
+    closed_with: Option<CloseCode>,
 }
 
 impl Session {
@@ -132,6 +134,7 @@ impl Session {
             scratch: Vec::with_capacity(256),
             partial_timeout_ms: config.partial_message_timeout_ms,
             partial_since: None,
+            closed_with: None,
         }
     }
 
@@ -278,6 +281,7 @@ impl Session {
             return;
         }
         self.ws.close(code.code(), code.reason());
+        self.closed_with.get_or_insert(code);
         self.enter_closed();
     }
 
@@ -295,6 +299,12 @@ impl Session {
     /// client already sent, and close the socket.
     pub fn should_close_socket(&self) -> bool {
         self.ws.should_close_socket()
+    }
+
+    /// The close code the session itself chose (not a close answered for the peer, nor
+    /// a WebSocket protocol error, which the codec closes with 1002/1007/1009).
+    pub fn closed_with(&self) -> Option<CloseCode> {
+        self.closed_with
     }
 
     /// Whether a close frame has been queued or received.

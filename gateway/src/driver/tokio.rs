@@ -321,6 +321,10 @@ impl Connection {
     }
 
     fn finish(&mut self) {
+        if let Some(code) = self.session.closed_with() {
+            metrics::counter!("gateway_closes_total", "code" => code.code().to_string())
+                .increment(1);
+        }
         self.leave_fanout();
         self.presence = None;
     }
