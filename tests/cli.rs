@@ -272,15 +272,23 @@ async fn a_standalone_gateway_serves_its_metrics_on_an_admin_port() {
     let http = reqwest::Client::new();
     let url = format!("http://{metrics}/metrics");
     assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
-    let body = http
-        .get(&url)
-        .bearer_auth("admin-token")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // The server counts a connection just after its 101: poll instead of racing it.
+    let mut body = String::new();
+    for _ in 0..50 {
+        body = http
+            .get(&url)
+            .bearer_auth("admin-token")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if body.contains("gateway_connections") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(body.contains("gateway_connections"), "{body}");
     let mut closes = String::new();
     for _ in 0..50 {
