@@ -75,6 +75,12 @@ pub struct GatewayArgs {
     /// Recent events kept per channel for replay.
     #[arg(long, env = "REPLAY_BUFFER", default_value_t = 256)]
     pub replay_buffer: usize,
+    /// Data frames allowed per connection per window (PING not counted; close 4008 over it).
+    #[arg(long, env = "FRAMES_PER_WINDOW", default_value_t = 120)]
+    pub frames_per_window: u32,
+    /// The window of FRAMES_PER_WINDOW, ms.
+    #[arg(long, env = "FRAME_WINDOW_MS", default_value_t = 60_000)]
+    pub frame_window_ms: u64,
     /// Time allowed for the HTTP upgrade request, ms.
     #[arg(long, env = "HANDSHAKE_TIMEOUT_MS", default_value_t = 10_000)]
     pub handshake_timeout_ms: u64,
@@ -195,6 +201,8 @@ impl GatewayArgs {
         config.session.heartbeat_interval_ms = self.heartbeat_interval_ms;
         config.session.identify_timeout_ms = self.identify_timeout_ms;
         config.session.partial_message_timeout_ms = self.partial_message_timeout_ms;
+        config.session.frames_per_window = self.frames_per_window;
+        config.session.frame_window_ms = self.frame_window_ms;
         config.session.ws =
             gateway::core::ws::WsConfig::with_max_message_bytes(self.max_message_bytes);
         config
