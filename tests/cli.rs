@@ -272,43 +272,32 @@ async fn a_standalone_gateway_serves_its_metrics_on_an_admin_port() {
     let http = reqwest::Client::new();
     let url = format!("http://{metrics}/metrics");
     assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
-    // The server counts a connection just after its 101: poll instead of racing it.
-    let mut body = String::new();
-    for _ in 0..50 {
-        body = http
-            .get(&url)
-            .bearer_auth("admin-token")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if body.contains("gateway_connections") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // The server counts after the 101 and after the close: poll instead of racing it.
+    let body = poll_metrics(&http, &url, "gateway_connections").await;
     assert!(body.contains("gateway_connections"), "{body}");
-    let mut closes = String::new();
-    for _ in 0..50 {
-        closes = http
-            .get(&url)
-            .bearer_auth("admin-token")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if closes.contains("gateway_closes_total{code=\"4002\"} 1") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let closes = poll_metrics(&http, &url, "gateway_closes_total{code=\"4002\"} 1").await;
     assert!(
         closes.contains("gateway_closes_total{code=\"4002\"} 1"),
         "{closes}"
     );
     gw.stop();
+}
+
+/// The metrics text once it contains `needle` (or the last one after 5 s).
+async fn poll_metrics(http: &reqwest::Client, url: &str, needle: &str) -> String {
+    let mut body = String::new();
+    for _ in 0..50 {
+        let res = http
+            .get(url)
+            .bearer_auth("admin-token")
+            .send()
+            .await
+            .unwrap();
+        body = res.text().await.unwrap();
+        if body.contains(needle) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    body
 }

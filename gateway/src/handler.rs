@@ -98,28 +98,12 @@ async fn run(chat: &Chat, user: UserId, event: ClientEvent) -> Result<Reply, Ser
     })
 }
 
-/// The page and limit of a FETCH_MESSAGES (PROTOCOL.md section 6).
+/// The page and limit of a FETCH_MESSAGES (PROTOCOL.md section 6), with the same
+/// validators as the API's history route.
 fn page_of(req: &FetchMessages) -> Result<(Page, u32), ServiceError> {
-    let limit = req.limit.unwrap_or(protocol::limits::FETCH_LIMIT_DEFAULT);
-    if !(1..=protocol::limits::FETCH_LIMIT_MAX).contains(&limit) {
-        return Err(ServiceError::new(
-            ErrorCode::BadRequest,
-            format!("limit: must be 1-{}", protocol::limits::FETCH_LIMIT_MAX),
-        ));
-    }
-    let page = match (req.before, req.after, req.around) {
-        (None, None, None) => Page::Latest,
-        (Some(id), None, None) => Page::Before(id),
-        (None, Some(id), None) => Page::After(id),
-        (None, None, Some(id)) => Page::Around(id),
-        _ => {
-            return Err(ServiceError::new(
-                ErrorCode::BadRequest,
-                "before, after, around: at most one may be given".to_owned(),
-            ))
-        }
-    };
-    Ok((page, limit))
+    let limit = protocol::limits::validate_fetch_limit(req.limit)?;
+    let cursor = protocol::limits::validate_cursors(req.before, req.after, req.around)?;
+    Ok((cursor.into(), limit))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use protocol::limits::{self, Cursor};
+use protocol::limits;
 use protocol::MessageId;
 use storage::Page;
 
@@ -69,12 +69,7 @@ impl Params {
         let around: Option<MessageId> = self.id("around")?;
         let cursor =
             limits::validate_cursors(before, after, around).map_err(|e| ApiError(e.into()))?;
-        Ok(match cursor {
-            Cursor::Latest => Page::Latest,
-            Cursor::Before(id) => Page::Before(id),
-            Cursor::After(id) => Page::After(id),
-            Cursor::Around(id) => Page::Around(id),
-        })
+        Ok(cursor.into())
     }
 }
 

@@ -52,6 +52,18 @@ pub enum Page {
     Around(MessageId),
 }
 
+impl From<protocol::limits::Cursor> for Page {
+    fn from(cursor: protocol::limits::Cursor) -> Self {
+        use protocol::limits::Cursor;
+        match cursor {
+            Cursor::Latest => Self::Latest,
+            Cursor::Before(id) => Self::Before(id),
+            Cursor::After(id) => Self::After(id),
+            Cursor::Around(id) => Self::Around(id),
+        }
+    }
+}
+
 /// A previous version of an edited message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edit {
