@@ -167,13 +167,16 @@ async fn production_chat(args: &ServeArgs) -> anyhow::Result<Chat> {
     tracing::warn!("no Redis bus: changes made through another process (e.g. a separate `layer4 api`) do not reach this process's clients; run `layer4 dev` for one node");
     std::fs::create_dir_all(&args.store.data_dir)?;
     let store: DynStore = open_sqlite(&sqlite_path(&args.store)?).await?;
-    let bus: DynBus = Arc::new(LocalBus::new());
+    let bus: DynBus = Arc::new(LocalBus::with_replay(args.gateway.config(args.bind).replay_buffer));
     Ok(Chat::new(
         store,
         bus,
         ChatConfig {
             worker_id: args.store.worker_id,
             jwt_secret: secret,
+            // One sequencer per gateway shard, each run by its shard (`layer4 api`
+            // runs them on its own runtime).
+            sequencers: args.gateway.config(args.bind).shards,
             ..Default::default()
         },
     ))

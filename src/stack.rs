@@ -44,8 +44,10 @@ pub async fn open_sqlite(path: &Path) -> anyhow::Result<DynStore> {
 
 impl Stack {
     /// Starts the API and the gateway on `store`.
-    pub async fn start(config: StackConfig, store: DynStore) -> anyhow::Result<Self> {
-        let bus: DynBus = Arc::new(LocalBus::new());
+    pub async fn start(mut config: StackConfig, store: DynStore) -> anyhow::Result<Self> {
+        let bus: DynBus = Arc::new(LocalBus::with_replay(config.gateway.replay_buffer));
+        // Every channel's home is a gateway shard: the API's events take the same path.
+        config.chat.sequencers = config.gateway.shards.max(1);
         let chat = Chat::new(store, bus, config.chat);
         let gateway = gateway::Gateway::start(config.gateway, chat.clone())?;
         let listener = tokio::net::TcpListener::bind(config.api_addr).await?;

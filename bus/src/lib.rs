@@ -1,102 +1,86 @@
-//! The bus: how an event made by the API or by a gateway session reaches every
-//! gateway session that must deliver it.
+//! The bus: how committed events and ephemeral events cross from the code that makes
+//! them (the service's sequencers, presence, typing) to the gateway shards whose
+//! sessions deliver them, within a process or across a cluster.
 //!
-//! Writers (the `service` layer) call [`Bus::lock_channel`], store a channel event
-//! (storage assigns its offset in the same transaction), [`Bus::publish`] it, then
-//! drop the lock: one writer per channel at a time, so events are published in offset
-//! order. Gateways [`Bus::subscribe`] and fan publications out to their sessions.
+//! ```text
+//!  sequencer (after commit) ──publish(batch)──► Bus ──► Subscription of each shard
+//!                                               │       whose topics the batch touches
+//!                                               └─ replay ring per channel (recent events)
+//! ```
 //!
-//! [`local::LocalBus`] is the single-process implementation (`layer4 dev`, and a
-//! single node). The Redis implementation (cluster mode: offsets from a Lua script,
-//! pub/sub across nodes) comes with the cluster issue behind this same trait.
-//! The bus never encodes: the gateway encodes each event once for all its recipients.
+//! - A [`Publication`] carries its event already encoded as the MessagePack envelope
+//!   (`{t, d, s?}`), so a receiving node frames the same bytes without encoding again.
+//! - Publishers send a batch in order; a channel's committed events are published by
+//!   its one sequencer in offset order, so every subscriber sees them in offset order.
+//! - Subscribers (one per gateway shard) name the [`Topic`]s they need (a channel, a
+//!   user) and receive every batch that touches one of them, whole.
+//! - [`Bus::replay`] returns a channel's recent committed events after an offset: a
+//!   reconnecting client's replay, and a shard's catch-up after it subscribes.
+//!
+//! It is not storage: offsets come from the store's commit, the bus only carries and
+//! caches. [`local::LocalBus`] serves one process; the Redis implementation (cluster
+//! mode) implements the same trait.
 
 pub mod local;
+pub mod publication;
+pub mod ring;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use protocol::events::ServerEvent;
 use protocol::{ChannelId, UserId};
 
 pub use local::LocalBus;
+pub use publication::{Batch, Publication, Target};
+pub use ring::{Replay, ReplayRing};
 
-/// Who receives a publication.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// Every session of every member of the channel, but those of `except`.
-    Channel {
-        /// The channel.
-        channel: ChannelId,
-        /// Users left out (typing: the typist and those who blocked them). Always
-        /// empty for channel events, which every member receives.
-        except: Vec<UserId>,
-    },
-    /// Every session of these users.
-    Users(Vec<UserId>),
+/// What a subscriber listens to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Every event of a channel (channel events and the channel's ephemeral events).
+    Channel(ChannelId),
+    /// Events addressed to a user (channel list changes, presence, own receipts).
+    User(UserId),
 }
 
-/// One event on its way to the gateways.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Publication {
-    /// Who receives it.
-    pub target: Target,
-    /// The channel offset, for channel events (stamped as `s`).
-    pub offset: Option<u64>,
-    /// The event.
-    pub event: ServerEvent,
+/// A subscriber's id on its bus.
+pub type SubscriberId = u64;
+
+/// A bus failure.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BusError {
+    /// The bus is gone (process shutting down) or unreachable: backend fault.
+    #[error("bus unavailable: {0}")]
+    Unavailable(String),
 }
 
-impl Publication {
-    /// A channel event with its offset: every member receives it.
-    pub fn channel_event(channel: ChannelId, offset: u64, event: ServerEvent) -> Self {
-        Self {
-            target: Target::Channel {
-                channel,
-                except: Vec::new(),
-            },
-            offset: Some(offset),
-            event,
-        }
-    }
-
-    /// An ephemeral event to the channel's members but `except`.
-    pub fn ephemeral(channel: ChannelId, except: Vec<UserId>, event: ServerEvent) -> Self {
-        Self {
-            target: Target::Channel { channel, except },
-            offset: None,
-            event,
-        }
-    }
-
-    /// An event to these users' sessions.
-    pub fn to_users(users: Vec<UserId>, event: ServerEvent) -> Self {
-        Self {
-            target: Target::Users(users),
-            offset: None,
-            event,
-        }
-    }
+/// A stream of batches for one subscriber, and its id for [`Bus::subscribe`].
+#[derive(Debug)]
+pub struct Subscription {
+    /// The subscriber's id.
+    pub id: SubscriberId,
+    /// Batches that touch one of its topics, in publication order.
+    pub rx: tokio::sync::mpsc::Receiver<Batch>,
 }
-
-/// Proof that the caller is the channel's only writer right now; drop it after
-/// publishing.
-pub struct ChannelLock {
-    _guard: tokio::sync::OwnedMutexGuard<()>,
-}
-
-/// A stream of publications for one subscriber (a gateway).
-pub type Subscription = tokio::sync::mpsc::UnboundedReceiver<Arc<Publication>>;
 
 /// The bus every event crosses.
 #[async_trait]
 pub trait Bus: Send + Sync {
-    /// Serializes channel-event writers: hold the lock across store and publish.
-    async fn lock_channel(&self, channel: ChannelId) -> ChannelLock;
-    /// Sends a publication to every subscriber.
-    fn publish(&self, publication: Publication);
-    /// A new subscriber that receives every publication from now on.
-    fn subscribe(&self) -> Subscription;
+    /// Publishes `batch` in order to every subscriber of a topic it touches, and keeps
+    /// its channel events for [`Bus::replay`]. Waits while a subscriber's queue is full
+    /// (backpressure on the publisher, never a dropped event).
+    async fn publish(&self, batch: Vec<Publication>) -> Result<(), BusError>;
+    /// A new subscriber with no topics yet.
+    fn subscriber(&self) -> Subscription;
+    /// Adds a topic to a subscriber: from this call on it receives the topic's batches.
+    fn subscribe(&self, subscriber: SubscriberId, topic: Topic);
+    /// Removes a topic from a subscriber.
+    fn unsubscribe(&self, subscriber: SubscriberId, topic: Topic);
+    /// Forgets a subscriber and its topics.
+    fn remove_subscriber(&self, subscriber: SubscriberId);
+    /// The channel's committed events after offset `after`, as far as they are kept.
+    fn replay(&self, channel: ChannelId, after: u64) -> Replay<Arc<Publication>>;
     /// Whether the bus answers (for `/readyz`).
     async fn ping(&self) -> bool;
 }

@@ -1,36 +1,110 @@
-//! The in-process bus: striped channel locks and one unbounded queue per subscriber.
+//! The in-process bus (`layer4 dev`, one node): topic routing to bounded per-subscriber
+//! queues, and a replay ring per channel.
 //!
-//! Unbounded on purpose: a channel event, once stored, must reach every gateway; the
-//! gateway bounds memory per connection instead (4 MiB, then close 4010).
+//! A publisher records a batch's channel events in their rings *before* it looks up
+//! the subscribers, and a shard subscribes *before* it reads a ring: so every event is
+//! either in the ring when a new subscriber catches up, or sent to it live (or both;
+//! the shard drops repeats by offset). Queues are bounded: a shard that falls behind
+//! makes publishers wait, it never loses a committed event.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use protocol::ChannelId;
 use tokio::sync::mpsc;
 
-use crate::{Bus, ChannelLock, Publication, Subscription};
+use crate::{
+    Batch, Bus, BusError, Publication, Replay, ReplayRing, SubscriberId, Subscription, Topic,
+};
 
-/// Number of lock stripes. Two channels may share a stripe (then their writers wait
-/// for each other); one channel always maps to the same stripe.
-const STRIPES: usize = 1024;
+/// Batches a subscriber may have waiting before publishers wait for it.
+pub const SUBSCRIBER_QUEUE: usize = 4096;
+
+/// Replay ring stripes: a publisher and a reader of two channels rarely share one.
+const STRIPES: usize = 64;
+
+type Rings = HashMap<ChannelId, ReplayRing<Arc<Publication>>>;
+
+#[derive(Default)]
+struct Routes {
+    senders: HashMap<SubscriberId, mpsc::Sender<Batch>>,
+    topics: HashMap<Topic, Vec<SubscriberId>>,
+    /// Subscribers of every batch ([`LocalBus::watch_all`]).
+    all: Vec<SubscriberId>,
+}
 
 /// The single-process bus.
 pub struct LocalBus {
-    stripes: Vec<Arc<tokio::sync::Mutex<()>>>,
-    subscribers: Mutex<Vec<mpsc::UnboundedSender<Arc<Publication>>>>,
+    routes: RwLock<Routes>,
+    rings: Vec<Mutex<Rings>>,
+    replay_capacity: usize,
+    next_id: AtomicU64,
 }
 
 impl LocalBus {
-    /// A bus with no subscribers.
+    /// A bus keeping the last [`protocol::limits::REPLAY_BUFFER_EVENTS`] events of each channel.
     pub fn new() -> Self {
+        Self::with_replay(protocol::limits::REPLAY_BUFFER_EVENTS)
+    }
+
+    /// A bus keeping the last `replay_capacity` events of each channel.
+    pub fn with_replay(replay_capacity: usize) -> Self {
         Self {
-            stripes: (0..STRIPES)
-                .map(|_| Arc::new(tokio::sync::Mutex::new(())))
-                .collect(),
-            subscribers: Mutex::new(Vec::new()),
+            routes: RwLock::new(Routes::default()),
+            rings: (0..STRIPES).map(|_| Mutex::new(HashMap::new())).collect(),
+            replay_capacity,
+            next_id: AtomicU64::new(1),
         }
+    }
+
+    /// A subscriber of every batch, whatever its topics (tests, tools).
+    pub fn watch_all(&self) -> Subscription {
+        let subscription = self.subscriber();
+        self.routes.write().all.push(subscription.id);
+        subscription
+    }
+
+    fn stripe(&self, channel: ChannelId) -> &Mutex<Rings> {
+        // Snowflake low bits are a sequence, high bits time: mix before taking the stripe.
+        let mixed = channel.get().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+        &self.rings[(mixed as usize) % STRIPES]
+    }
+
+    fn record(&self, publication: &Arc<Publication>) {
+        let (Some(channel), Some(offset)) = (publication.channel(), publication.offset) else {
+            return;
+        };
+        let capacity = self.replay_capacity;
+        self.stripe(channel)
+            .lock()
+            .entry(channel)
+            .or_insert_with(|| ReplayRing::new(capacity))
+            .push(offset, publication.clone());
+    }
+
+    /// The subscribers a batch touches, each once.
+    fn recipients(&self, batch: &Batch) -> Vec<mpsc::Sender<Batch>> {
+        let routes = self.routes.read();
+        let mut ids: Vec<SubscriberId> = routes.all.clone();
+        for publication in batch.iter() {
+            let mut add = |topic: Topic| {
+                if let Some(subs) = routes.topics.get(&topic) {
+                    ids.extend(subs.iter().copied());
+                }
+            };
+            match &publication.target {
+                crate::Target::Channel { channel, .. } => add(Topic::Channel(*channel)),
+                crate::Target::Users(users) => users.iter().for_each(|u| add(Topic::User(*u))),
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids.iter()
+            .filter_map(|id| routes.senders.get(id).cloned())
+            .collect()
     }
 }
 
@@ -42,26 +116,61 @@ impl Default for LocalBus {
 
 #[async_trait]
 impl Bus for LocalBus {
-    async fn lock_channel(&self, channel: ChannelId) -> ChannelLock {
-        // Snowflake low bits are a sequence, high bits time: mix before taking the stripe.
-        let mixed = channel.get().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-        let stripe = &self.stripes[(mixed as usize) % STRIPES];
-        ChannelLock {
-            _guard: stripe.clone().lock_owned().await,
+    async fn publish(&self, batch: Vec<Publication>) -> Result<(), BusError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let batch: Batch = batch.into_iter().map(Arc::new).collect();
+        for publication in batch.iter() {
+            self.record(publication);
+        }
+        for sender in self.recipients(&batch) {
+            // A closed receiver is a subscriber that went away: nothing to deliver.
+            let _ = sender.send(batch.clone()).await;
+        }
+        Ok(())
+    }
+
+    fn subscriber(&self) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
+        self.routes.write().senders.insert(id, tx);
+        Subscription { id, rx }
+    }
+
+    fn subscribe(&self, subscriber: SubscriberId, topic: Topic) {
+        let mut routes = self.routes.write();
+        let subs = routes.topics.entry(topic).or_default();
+        if !subs.contains(&subscriber) {
+            subs.push(subscriber);
         }
     }
 
-    fn publish(&self, publication: Publication) {
-        let publication = Arc::new(publication);
-        self.subscribers
-            .lock()
-            .retain(|tx| tx.send(publication.clone()).is_ok());
+    fn unsubscribe(&self, subscriber: SubscriberId, topic: Topic) {
+        let mut routes = self.routes.write();
+        if let Some(subs) = routes.topics.get_mut(&topic) {
+            subs.retain(|s| *s != subscriber);
+            if subs.is_empty() {
+                routes.topics.remove(&topic);
+            }
+        }
     }
 
-    fn subscribe(&self) -> Subscription {
-        let (tx, rx) = mpsc::unbounded_channel();
-        self.subscribers.lock().push(tx);
-        rx
+    fn remove_subscriber(&self, subscriber: SubscriberId) {
+        let mut routes = self.routes.write();
+        routes.senders.remove(&subscriber);
+        routes.all.retain(|s| *s != subscriber);
+        routes.topics.retain(|_, subs| {
+            subs.retain(|s| *s != subscriber);
+            !subs.is_empty()
+        });
+    }
+
+    fn replay(&self, channel: ChannelId, after: u64) -> Replay<Arc<Publication>> {
+        match self.stripe(channel).lock().get(&channel) {
+            Some(ring) => ring.after(after),
+            None => Replay::Events(Vec::new()),
+        }
     }
 
     async fn ping(&self) -> bool {
@@ -77,42 +186,86 @@ mod tests {
 
     use super::*;
 
-    #[tokio::test]
-    async fn every_subscriber_gets_every_publication_in_order() {
-        let bus = LocalBus::new();
-        let mut a = bus.subscribe();
-        let mut b = bus.subscribe();
-        for i in 0..3 {
-            bus.publish(Publication::to_users(
-                vec![UserId::new(i)],
-                ServerEvent::Pong(Empty {}),
-            ));
-        }
-        for rx in [&mut a, &mut b] {
-            for i in 0..3 {
-                let p = rx.recv().await.unwrap();
-                assert_eq!(p.target, crate::Target::Users(vec![UserId::new(i)]));
-            }
-        }
+    fn event(channel: u64, offset: u64) -> Publication {
+        Publication::channel_event(ChannelId::new(channel), offset, ServerEvent::Pong(Empty {}))
     }
 
     #[tokio::test]
-    async fn a_dropped_subscriber_is_forgotten() {
+    async fn subscribers_get_the_batches_of_their_topics_in_order() {
         let bus = LocalBus::new();
-        drop(bus.subscribe());
-        bus.publish(Publication::to_users(vec![], ServerEvent::Pong(Empty {})));
-        assert!(bus.subscribers.lock().is_empty());
+        let mut a = bus.subscriber();
+        let mut b = bus.subscriber();
+        bus.subscribe(a.id, Topic::Channel(ChannelId::new(1)));
+        bus.subscribe(b.id, Topic::User(UserId::new(7)));
+        for s in 1..=3 {
+            bus.publish(vec![event(1, s)]).await.unwrap();
+        }
+        let to_user = Publication::to_users(vec![UserId::new(7)], ServerEvent::Pong(Empty {}));
+        bus.publish(vec![to_user]).await.unwrap();
+        for s in 1..=3 {
+            assert_eq!(a.rx.recv().await.unwrap()[0].offset, Some(s));
+        }
+        assert!(a.rx.try_recv().is_err(), "a does not follow user 7");
+        assert_eq!(b.rx.recv().await.unwrap()[0].offset, None);
+        assert!(b.rx.try_recv().is_err(), "b does not follow channel 1");
     }
 
     #[tokio::test]
-    async fn one_writer_per_channel() {
+    async fn a_batch_reaches_a_subscriber_once_even_if_it_touches_two_of_its_topics() {
+        let bus = LocalBus::new();
+        let mut a = bus.subscriber();
+        bus.subscribe(a.id, Topic::Channel(ChannelId::new(1)));
+        bus.subscribe(a.id, Topic::Channel(ChannelId::new(2)));
+        bus.publish(vec![event(1, 1), event(2, 1)]).await.unwrap();
+        assert_eq!(a.rx.recv().await.unwrap().len(), 2);
+        assert!(a.rx.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn replay_keeps_recent_channel_events_whoever_listens() {
+        let bus = LocalBus::with_replay(3);
+        for s in 1..=5 {
+            bus.publish(vec![event(1, s)]).await.unwrap();
+        }
+        let offsets = |r: Replay<Arc<Publication>>| match r {
+            Replay::Events(e) => e.iter().map(|p| p.offset.unwrap()).collect::<Vec<_>>(),
+            Replay::Gap { .. } => vec![0],
+        };
+        assert_eq!(offsets(bus.replay(ChannelId::new(1), 2)), [3, 4, 5]);
+        assert_eq!(offsets(bus.replay(ChannelId::new(1), 1)), [0], "gap");
+        assert_eq!(offsets(bus.replay(ChannelId::new(2), 0)), Vec::<u64>::new());
+    }
+
+    #[tokio::test]
+    async fn unsubscribed_and_removed_subscribers_get_nothing() {
+        let bus = LocalBus::new();
+        let mut a = bus.subscriber();
+        let topic = Topic::Channel(ChannelId::new(1));
+        bus.subscribe(a.id, topic);
+        bus.unsubscribe(a.id, topic);
+        bus.publish(vec![event(1, 1)]).await.unwrap();
+        assert!(a.rx.try_recv().is_err());
+        bus.subscribe(a.id, topic);
+        bus.remove_subscriber(a.id);
+        bus.publish(vec![event(1, 2)]).await.unwrap();
+        assert!(a.rx.recv().await.is_none(), "the sender was dropped");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_makes_the_publisher_wait_not_drop() {
         let bus = Arc::new(LocalBus::new());
-        let lock = bus.lock_channel(ChannelId::new(7)).await;
-        let bus2 = bus.clone();
-        let waiter = tokio::spawn(async move { bus2.lock_channel(ChannelId::new(7)).await });
+        let mut a = bus.subscriber();
+        bus.subscribe(a.id, Topic::Channel(ChannelId::new(1)));
+        for s in 1..=SUBSCRIBER_QUEUE as u64 {
+            bus.publish(vec![event(1, s)]).await.unwrap();
+        }
+        let publisher = {
+            let bus = bus.clone();
+            tokio::spawn(async move { bus.publish(vec![event(1, 9999)]).await })
+        };
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        assert!(!waiter.is_finished());
-        drop(lock);
-        waiter.await.unwrap();
+        assert!(!publisher.is_finished(), "waits for room");
+        a.rx.recv().await.unwrap();
+        publisher.await.unwrap().unwrap();
     }
 }

@@ -1,19 +1,19 @@
 //! The Layer4 WebSocket gateway.
 //!
 //! ```text
-//!  socket ─► driver (IO only) ─► core::session (sans-IO: ws codec, identify,
-//!              ▲                   heartbeat, rate limit) ─► Action ─► handler ─► service
-//!              │                                                            (check, store,
-//!              │                                                             publish)
-//!  outbox ◄── fanout::Router::deliver ◄── dispatcher ◄── bus (in-process | Redis) ◄─┘
-//!  (per connection, capped:      encode once per encoding, same Bytes to everyone,
-//!   4010 on overflow)            replay buffer per channel
+//!  socket ─► driver (IO only) ─► shard: core::session (sans-IO: ws codec, identify,
+//!    ▲                             heartbeat, rate limit) ─► identify / request task
+//!    │                                                          ─► service ─► sequencer
+//!    │                                                             (home shard: group
+//!    │                                                              commit, then publish)
+//!  one vectored write per dirty      fanout: encode once per encoding,  ◄── bus batch ◄┘
+//!  connection per batch      ◄────── same Bytes to every local member
 //! ```
 //!
 //! [`core`] has no tokio, no sockets and no clock reads. [`driver`] moves bytes.
-//! [`shard`] is one thread with its own runtime and listener; [`server`] starts shards
-//! and the dispatcher and drains on shutdown. It is not the chat logic: that is the
-//! `service` crate, shared with the API.
+//! [`shard`] is one thread with its own runtime, listener, sessions, fanout index and
+//! sequencer, sharing nothing; [`server`] starts shards and drains on shutdown. It is
+//! not the chat logic: that is the `service` crate, shared with the API.
 
 pub mod config;
 pub mod core;

@@ -1,69 +1,106 @@
 //! Starting and stopping the gateway: shards with `SO_REUSEPORT` listeners, the
-//! dispatcher that feeds bus publications to fanout, and drain on shutdown (every
-//! session gets close 1001 and may reconnect to any node).
+//! connection counts they share, and drain on shutdown (every session gets close 1001
+//! and may reconnect to any node).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-
+use protocol::UserId;
 use service::Chat;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::GatewayConfig;
-use crate::fanout::Router;
-use crate::{shard, tls};
+use crate::shard::{self, ShardContext};
+use crate::tls;
 
-/// What every connection of every shard shares.
-pub struct Shared {
-    /// The configuration.
-    pub config: GatewayConfig,
-    /// The chat service (auth, storage, bus).
-    pub chat: Chat,
-    /// Fanout state.
-    pub router: Router,
-    next_session: AtomicU64,
-    per_ip: Mutex<HashMap<IpAddr, u32>>,
+/// Connections per client address and identified sessions per user, across shards.
+/// Touched once per connection or identify, never per event.
+pub struct Admission {
+    per_ip: Counts<IpAddr>,
+    per_user: Counts<UserId>,
 }
 
-impl Shared {
-    /// A fresh session id, unique within this process.
-    pub fn next_session_id(&self) -> u64 {
-        self.next_session.fetch_add(1, Ordering::Relaxed)
+struct Counts<K> {
+    max: u64,
+    counts: Mutex<HashMap<K, u64>>,
+}
+
+impl<K: Hash + Eq + Copy> Counts<K> {
+    fn admit(&self, key: K) -> bool {
+        let mut counts = self.counts.lock();
+        let count = counts.entry(key).or_insert(0);
+        if *count >= self.max {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    fn release(&self, key: K) {
+        let mut counts = self.counts.lock();
+        if let Some(count) = counts.get_mut(&key) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&key);
+            }
+        }
+    }
+}
+
+impl Admission {
+    /// Counts with the configured caps.
+    pub fn new(config: &GatewayConfig) -> Self {
+        Self {
+            per_ip: Counts {
+                max: u64::from(config.max_connections_per_ip),
+                counts: Mutex::new(HashMap::new()),
+            },
+            per_user: Counts {
+                max: config.max_sessions_per_user as u64,
+                counts: Mutex::new(HashMap::new()),
+            },
+        }
     }
 
     /// Counts a connection from `ip`; `None` when that address is at its cap.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<IpSlot> {
-        let mut per_ip = self.per_ip.lock();
-        let count = per_ip.entry(ip).or_insert(0);
-        if *count >= self.config.max_connections_per_ip {
-            return None;
-        }
-        *count += 1;
-        Some(IpSlot {
-            shared: self.clone(),
-            ip,
+    pub fn admit_ip(self: &Arc<Self>, ip: IpAddr) -> Option<Slot> {
+        self.per_ip.admit(ip).then(|| Slot {
+            admission: self.clone(),
+            key: SlotKey::Ip(ip),
+        })
+    }
+
+    /// Counts a session of `user`; `None` when the user is at its cap.
+    pub fn admit_user(self: &Arc<Self>, user: UserId) -> Option<Slot> {
+        self.per_user.admit(user).then(|| Slot {
+            admission: self.clone(),
+            key: SlotKey::User(user),
         })
     }
 }
 
-/// One connection's place in its client address's count; released on drop.
-pub struct IpSlot {
-    shared: Arc<Shared>,
-    ip: IpAddr,
+#[derive(Clone, Copy)]
+enum SlotKey {
+    Ip(IpAddr),
+    User(UserId),
 }
 
-impl Drop for IpSlot {
+/// One connection's (or session's) place in a count; released on drop.
+pub struct Slot {
+    admission: Arc<Admission>,
+    key: SlotKey,
+}
+
+impl Drop for Slot {
     fn drop(&mut self) {
-        let mut per_ip = self.shared.per_ip.lock();
-        if let Some(count) = per_ip.get_mut(&self.ip) {
-            *count -= 1;
-            if *count == 0 {
-                per_ip.remove(&self.ip);
-            }
+        match self.key {
+            SlotKey::Ip(ip) => self.admission.per_ip.release(ip),
+            SlotKey::User(user) => self.admission.per_user.release(user),
         }
     }
 }
@@ -71,15 +108,14 @@ impl Drop for IpSlot {
 /// A started gateway.
 pub struct Gateway {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    sessions: Arc<AtomicUsize>,
     shutdown: watch::Sender<bool>,
     shards: Vec<std::thread::JoinHandle<std::io::Result<()>>>,
-    dispatcher: tokio::task::JoinHandle<()>,
 }
 
 impl Gateway {
-    /// Binds the shards' listeners and starts them, and the dispatcher on the current
-    /// tokio runtime.
+    /// Binds the shards' listeners and starts their threads. Shard `i` runs the
+    /// chat's sequencer `i` (the channels it is home to), if there is one.
     pub fn start(config: GatewayConfig, chat: Chat) -> std::io::Result<Self> {
         let tls = match &config.tls {
             Some(files) => Some(TlsAcceptor::from(tls::server_config(files)?)),
@@ -92,36 +128,30 @@ impl Gateway {
         for _ in 1..config.shards.max(1) {
             listeners.push(shard::bind(addr)?);
         }
-        let shared = Arc::new(Shared {
-            router: Router::new(config.replay_buffer),
-            config,
+        let sessions = Arc::new(AtomicUsize::new(0));
+        let ctx = ShardContext {
+            admission: Arc::new(Admission::new(&config)),
+            config: Arc::new(config),
             chat,
-            next_session: AtomicU64::new(1),
-            per_ip: Mutex::new(HashMap::new()),
-        });
+            tls,
+            sessions: sessions.clone(),
+            next_id: Arc::new(AtomicU64::new(1)),
+        };
         let (shutdown, stop) = watch::channel(false);
-        let mut subscription = shared.chat.bus().subscribe();
-        let router_shared = shared.clone();
-        let dispatcher = tokio::spawn(async move {
-            while let Some(publication) = subscription.recv().await {
-                router_shared.router.deliver(publication);
-            }
-        });
         let mut shards = Vec::new();
         for (index, listener) in listeners.into_iter().enumerate() {
-            let (shared, tls, stop) = (shared.clone(), tls.clone(), stop.clone());
+            let (ctx, stop) = (ctx.clone(), stop.clone());
             shards.push(
                 std::thread::Builder::new()
                     .name(format!("gateway-shard-{index}"))
-                    .spawn(move || shard::run(index, listener, shared, tls, stop))?,
+                    .spawn(move || shard::run(index, listener, ctx, stop))?,
             );
         }
         Ok(Self {
             addr,
-            shared,
+            sessions,
             shutdown,
             shards,
-            dispatcher,
         })
     }
 
@@ -132,7 +162,7 @@ impl Gateway {
 
     /// Number of identified sessions.
     pub fn sessions(&self) -> usize {
-        self.shared.router.sessions()
+        self.sessions.load(Ordering::Relaxed)
     }
 
     /// Drains: stop accepting, close every session with 1001, wait for them.
@@ -145,7 +175,6 @@ impl Gateway {
             }
         })
         .await;
-        self.dispatcher.abort();
     }
 }
 

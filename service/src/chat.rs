@@ -8,15 +8,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bus::{DynBus, Publication};
-use protocol::events::ServerEvent;
 use protocol::snowflake::{Snowflake, MAX_WORKER};
-use protocol::{ChannelId, UserId};
-use storage::DynStore;
+use protocol::{ChannelId, User, UserId};
+use storage::{DynStore, EventWrite};
 use tokio::sync::Semaphore;
 
 use crate::config::ChatConfig;
+use crate::error::{Result, ServiceError};
 use crate::presence::Presence;
 use crate::ratelimit::RateLimiter;
+use crate::sequencer::{self, Committed, Job, Sequencers};
 use crate::typing::TypingTimers;
 
 /// The chat operations shared by the API and the gateway. Cheap to clone.
@@ -30,7 +31,7 @@ pub(crate) struct Inner {
     pub(crate) bus: DynBus,
     pub(crate) config: ChatConfig,
     ids: Snowflake,
-    pub(crate) message_limiter: RateLimiter<(UserId, ChannelId)>,
+    pub(crate) sequencers: Sequencers,
     pub(crate) typing: TypingTimers,
     pub(crate) presence: Presence,
     /// Bounds concurrent argon2 computations (memory-hard by design).
@@ -58,10 +59,19 @@ impl Chat {
             config.large_threshold,
             Duration::from_millis(config.presence_grace_ms),
         );
-        let message_limiter = RateLimiter::new(
+        let message_limiter = Arc::new(RateLimiter::new(
             config.messages_per_window,
             Duration::from_millis(config.message_window_ms),
             config.rate_limit_max_keys,
+        ));
+        let sequencers = Sequencers::new(
+            config.sequencers,
+            sequencer::worker::maker(
+                store.clone(),
+                bus.clone(),
+                message_limiter,
+                config.nonce_window_ms,
+            ),
         );
         let hash_permits = Semaphore::new(config.max_concurrent_hashes.max(1));
         Self {
@@ -69,7 +79,7 @@ impl Chat {
                 store,
                 bus,
                 ids,
-                message_limiter,
+                sequencers,
                 typing: TypingTimers::default(),
                 presence,
                 hash_permits,
@@ -104,11 +114,42 @@ impl Chat {
         self.inner.ids.next()
     }
 
-    /// Publishes a channel event; call it while holding the channel lock.
-    pub(crate) fn publish_event(&self, channel: ChannelId, offset: u64, event: ServerEvent) {
+    /// The sequencers: a gateway shard takes the one it is home to and runs it.
+    pub fn sequencers(&self) -> &Sequencers {
+        &self.inner.sequencers
+    }
+
+    /// THE commit function of channel events: `write` goes to its channel's sequencer,
+    /// which stores it in a group commit, publishes its event, then answers.
+    /// `joined` is the user of an `AddMember`; `rate_key` counts a send against the
+    /// message rate limit.
+    pub(crate) async fn commit(
+        &self,
+        write: EventWrite,
+        joined: Option<User>,
+        rate_key: Option<(UserId, ChannelId)>,
+    ) -> Result<Committed> {
+        let (reply, answer) = sequencer::reply();
         self.inner
-            .bus
-            .publish(Publication::channel_event(channel, offset, event));
+            .sequencers
+            .submit(Job {
+                write,
+                joined,
+                rate_key,
+                reply,
+            })
+            .await?;
+        answer
+            .await
+            .map_err(|_| ServiceError::unavailable("the sequencer stopped"))?
+    }
+
+    /// THE publish function of everything that is not a channel event (channel list
+    /// changes, typing, receipts, presence): no offset, no storage.
+    pub(crate) async fn publish(&self, publication: Publication) {
+        if let Err(err) = self.inner.bus.publish(vec![publication]).await {
+            tracing::warn!(error = %err, "event not published");
+        }
     }
 }
 

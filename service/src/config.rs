@@ -75,6 +75,9 @@ pub struct ChatConfig {
     pub max_concurrent_hashes: usize,
     /// argon2id cost.
     pub password: PasswordParams,
+    /// Channel-event sequencers (homes): `layer4 dev` and the gateway use one per
+    /// gateway shard, each run by its shard. Default 1.
+    pub sequencers: usize,
 }
 
 impl Default for ChatConfig {
@@ -86,6 +89,7 @@ impl Default for ChatConfig {
             jwt_secret: secret,
             token_ttl_secs: 7 * 24 * 3600,
             large_threshold: limits::LARGE_THRESHOLD,
+            sequencers: 1,
             max_group_members: limits::MAX_GROUP_MEMBERS,
             messages_per_window: limits::MESSAGES_PER_CHANNEL,
             message_window_ms: limits::MESSAGES_WINDOW_MS,

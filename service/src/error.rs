@@ -103,6 +103,7 @@ impl From<StoreError> for ServiceError {
         match err {
             StoreError::Conflict(why) => Self::conflict(why),
             StoreError::Invalid(why) => Self::new(ErrorCode::BadRequest, why),
+            StoreError::NotFound(what) => Self::not_found(&what),
             StoreError::Unavailable(why) => {
                 tracing::warn!(error = %why, "storage unavailable");
                 Self::unavailable("storage unavailable")

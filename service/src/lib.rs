@@ -24,6 +24,7 @@ pub mod error;
 pub mod ops;
 pub mod presence;
 pub mod ratelimit;
+pub mod sequencer;
 #[cfg(test)]
 mod test_support;
 mod typing;

@@ -164,13 +164,16 @@ impl Inner {
         };
         audience.push(user);
         let status = self.shown(user);
-        self.bus.publish(Publication::to_users(
+        let publication = Publication::to_users(
             audience,
             ServerEvent::UserStatusChanged(StatusChanged {
                 user_id: user,
                 status,
             }),
-        ));
+        );
+        if let Err(err) = self.bus.publish(vec![publication]).await {
+            tracing::warn!(error = %err, "presence not published");
+        }
     }
 
     fn release(self: &Arc<Self>, user: UserId) {
@@ -225,7 +228,7 @@ impl Inner {
 mod tests {
     use std::sync::Arc;
 
-    use bus::{Bus, LocalBus, Subscription, Target};
+    use bus::{LocalBus, Subscription, Target};
     use storage::backend::sqlite::SqliteStore;
 
     use super::*;
@@ -237,12 +240,13 @@ mod tests {
     fn setup() -> (Presence, Subscription) {
         let store: DynStore = Arc::new(SqliteStore::open_in_memory().unwrap());
         let bus = Arc::new(LocalBus::new());
-        let rx = bus.subscribe();
+        let rx = bus.watch_all();
         (Presence::new(store, bus, 250, GRACE), rx)
     }
 
     fn next_status(rx: &mut Subscription) -> Option<(Target, StatusChanged)> {
-        let p = rx.try_recv().ok()?;
+        let batch = rx.rx.try_recv().ok()?;
+        let p = &batch[0];
         match &p.event {
             ServerEvent::UserStatusChanged(s) => Some((p.target.clone(), *s)),
             other => panic!("unexpected {other:?}"),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use bus::{Bus, LocalBus, Publication, Subscription};
+use bus::{LocalBus, Publication, Subscription};
 use protocol::events::client::SendMessage;
 use protocol::{ChannelId, Message, UserId, Visibility};
 use storage::backend::sqlite::SqliteStore;
@@ -31,7 +31,7 @@ impl Fixture {
     pub(crate) fn with_config(config: ChatConfig) -> Self {
         let store: DynStore = Arc::new(SqliteStore::open_in_memory().unwrap());
         let bus = Arc::new(LocalBus::new());
-        let rx = bus.subscribe();
+        let rx = bus.watch_all();
         Self {
             chat: Chat::new(store, bus, config),
             rx,
@@ -94,8 +94,8 @@ impl Fixture {
     /// Every publication made so far.
     pub(crate) fn drain(&mut self) -> Vec<Arc<Publication>> {
         let mut out = Vec::new();
-        while let Ok(p) = self.rx.try_recv() {
-            out.push(p);
+        while let Ok(batch) = self.rx.rx.try_recv() {
+            out.extend(batch.iter().cloned());
         }
         out
     }

@@ -11,6 +11,9 @@ pub enum StoreError {
     /// a 21st distinct emoji on a message). Client fault: 400; the text names the field.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The named row does not exist (or is deleted). Client fault: 404.
+    #[error("not found: {0}")]
+    NotFound(String),
     /// The backend cannot be reached or is overloaded. Backend fault: 503.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

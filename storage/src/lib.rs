@@ -19,6 +19,7 @@ pub use error::{Result, StoreError};
 pub use ops::attachments::{AttachmentRecord, AttachmentStore};
 pub use ops::blocks::BlockStore;
 pub use ops::channels::{ChannelRecord, ChannelStore, NewChannel};
+pub use ops::events::{EventStore, EventWrite, Outcome};
 pub use ops::members::MemberStore;
 pub use ops::messages::{Edit, MessageRecord, MessageStore, NewMessage, Page};
 pub use ops::mutes::MuteStore;
@@ -34,6 +35,7 @@ pub trait Store:
     + ChannelStore
     + MemberStore
     + MessageStore
+    + EventStore
     + ReactionStore
     + ReceiptStore
     + BlockStore

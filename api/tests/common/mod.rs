@@ -52,7 +52,7 @@ impl TestApp {
     pub fn with_config(config: ApiConfig) -> Self {
         let store = Arc::new(SqliteStore::open_in_memory().unwrap());
         let bus = Arc::new(LocalBus::new());
-        let rx = bus.subscribe();
+        let rx = bus.watch_all();
         let chat = Chat::new(
             store,
             bus,
@@ -167,8 +167,8 @@ impl TestApp {
 
     pub fn drain(&mut self) -> Vec<Arc<Publication>> {
         let mut out = Vec::new();
-        while let Ok(p) = self.rx.try_recv() {
-            out.push(p);
+        while let Ok(batch) = self.rx.rx.try_recv() {
+            out.extend(batch.iter().cloned());
         }
         out
     }

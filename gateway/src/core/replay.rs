@@ -1,78 +1,92 @@
-//! The recent-event buffer of one channel, and the replay-or-resync decision of
-//! PROTOCOL.md section 4.3: a channel is replayed completely or listed in `resync`,
-//! never partly.
+//! Where a session starts following a channel, and what it is replayed (PROTOCOL.md
+//! section 4.3): a channel is replayed completely or listed in `resync`, never partly,
+//! and live events continue exactly after the offset the session is told.
+//!
+//! The inputs: `stored`, the channel offset read from storage for READY (or carried by
+//! `CHANNEL_CREATED`); `followed`, the offset up to which this shard already delivers
+//! the channel (`None` when no local session follows it yet); `position`, where the
+//! client says it is; and what the bus's replay ring holds after
+//! [`Plan::ring_after`]. The shard delivers every live event above the offset it
+//! follows, so a session joining at that offset meets the live stream exactly.
 
-use std::collections::VecDeque;
+use bus::Replay;
 
-/// The last `capacity` channel events of one channel, by offset.
-#[derive(Debug, Clone)]
-pub struct ReplayBuffer<T> {
-    capacity: usize,
-    events: VecDeque<(u64, T)>,
+/// What a session gets for one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan<T> {
+    /// The channel offset to announce; live events continue after it. When the shard
+    /// did not follow the channel, it follows it from here.
+    pub offset: u64,
+    /// Events after `position` up to `offset`, to send right after READY.
+    pub replay: Vec<T>,
+    /// The gap could not be replayed: list the channel in `resync`.
+    pub resync: bool,
 }
 
-/// What a reconnecting client gets for one channel.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Replay<'a, T> {
-    /// These events, in offset order (possibly none).
-    Events(Vec<&'a T>),
-    /// The gap is not in the buffer, or the position is ahead: reload from storage.
-    Resync,
-}
+impl<T> Plan<T> {
+    /// The offset to ask the ring for events after.
+    pub fn ring_after(stored: u64, position: Option<u64>) -> u64 {
+        position.map_or(stored, |p| p.min(stored))
+    }
 
-impl<T> ReplayBuffer<T> {
-    /// An empty buffer holding at most `capacity` events (at least 1).
-    pub fn new(capacity: usize) -> Self {
+    /// Decides, given the ring's events after [`Self::ring_after`] (each with its
+    /// offset, contiguous and ascending as the ring keeps them).
+    pub fn new(
+        stored: u64,
+        followed: Option<u64>,
+        position: Option<u64>,
+        ring: Replay<(u64, T)>,
+    ) -> Self {
+        let after = Self::ring_after(stored, position);
+        let (events, newest) = match ring {
+            Replay::Events(events) => {
+                let newest = events.last().map_or(after, |(s, _)| *s);
+                (Some(events), newest)
+            }
+            Replay::Gap { newest } => (None, newest),
+        };
+        // A followed channel is delivered live above `followed`; an unfollowed one is
+        // followed from the newest offset anyone published (older ones will not come
+        // live again once the shard follows it).
+        let offset = followed.unwrap_or(stored.max(newest));
+        let Some(position) = position else {
+            return Self {
+                offset,
+                replay: Vec::new(),
+                resync: false,
+            };
+        };
+        let resync = Self {
+            offset,
+            replay: Vec::new(),
+            resync: true,
+        };
+        if position > offset {
+            return resync;
+        }
+        if position == offset {
+            return Self {
+                offset,
+                replay: Vec::new(),
+                resync: false,
+            };
+        }
+        let Some(events) = events else {
+            return resync;
+        };
+        // The ring starts at after + 1 <= position + 1; it must reach `offset`.
+        if newest < offset {
+            return resync;
+        }
+        let replay = events
+            .into_iter()
+            .filter(|(s, _)| *s > position && *s <= offset)
+            .map(|(_, e)| e)
+            .collect();
         Self {
-            capacity: capacity.max(1),
-            events: VecDeque::new(),
-        }
-    }
-
-    /// The offset of the newest event held.
-    pub fn last_offset(&self) -> Option<u64> {
-        self.events.back().map(|(s, _)| *s)
-    }
-
-    /// Appends the event with `offset`. An offset that does not follow the newest one
-    /// (an event this node never saw) empties the buffer first, so the buffer is always
-    /// contiguous; an old or repeated offset is ignored.
-    pub fn push(&mut self, offset: u64, event: T) {
-        if let Some(last) = self.last_offset() {
-            if offset <= last {
-                return;
-            }
-            if offset != last + 1 {
-                self.events.clear();
-            }
-        }
-        if self.events.len() == self.capacity {
-            self.events.pop_front();
-        }
-        self.events.push_back((offset, event));
-    }
-
-    /// The events after `position`, given that the channel's current offset is
-    /// `current` (from storage; events up to it were published).
-    pub fn since(&self, position: u64, current: u64) -> Replay<'_, T> {
-        let newest = self.last_offset().unwrap_or(0).max(current);
-        if position > newest {
-            return Replay::Resync;
-        }
-        if position == newest {
-            return Replay::Events(Vec::new());
-        }
-        match self.events.front() {
-            Some((first, _)) if *first <= position + 1 => Replay::Events(
-                self.events
-                    .iter()
-                    .filter(|(s, _)| *s > position)
-                    .map(|(_, e)| e)
-                    .collect(),
-            ),
-            // Nothing buffered: only fine when the client is already current and the
-            // newest events are still on their way to us (they arrive live).
-            _ => Replay::Resync,
+            offset,
+            replay,
+            resync: false,
         }
     }
 }
@@ -81,56 +95,43 @@ impl<T> ReplayBuffer<T> {
 mod tests {
     use super::*;
 
-    fn buffer(range: std::ops::RangeInclusive<u64>, cap: usize) -> ReplayBuffer<u64> {
-        let mut b = ReplayBuffer::new(cap);
-        for s in range {
-            b.push(s, s * 10);
-        }
-        b
+    fn ring(range: std::ops::RangeInclusive<u64>) -> Replay<(u64, u64)> {
+        Replay::Events(range.map(|s| (s, s)).collect())
     }
 
     #[test]
-    fn replays_exactly_the_gap() {
-        let b = buffer(1..=10, 256);
-        assert_eq!(b.since(7, 10), Replay::Events(vec![&80, &90, &100]));
-        assert_eq!(b.since(0, 10).events_len(), 10);
-        assert_eq!(b.since(10, 10), Replay::Events(vec![]));
+    fn a_new_follower_without_position_starts_at_the_newest_offset() {
+        // Storage said 10; 11 and 12 were already published: they will not come live.
+        let plan = Plan::new(10, None, None, ring(11..=12));
+        assert_eq!((plan.offset, plan.replay.len(), plan.resync), (12, 0, false));
+        // Storage is ahead of the ring (13 committed, not yet published): it comes live
+        // and the shard drops it as at or below the offset it follows.
+        let plan = Plan::<u64>::new(13, None, None, ring(11..=12));
+        assert_eq!(plan.offset, 13);
     }
 
     #[test]
-    fn resync_when_the_gap_fell_out_or_the_client_is_ahead() {
-        let b = buffer(1..=300, 256);
-        // The buffer holds 45..=300: a client at 44 needs exactly that, one at 43 needs 44.
-        assert_eq!(b.since(43, 300), Replay::Resync);
-        assert_eq!(b.since(44, 300).events_len(), 256);
-        assert_eq!(b.since(45, 300).events_len(), 255);
-        assert_eq!(b.since(301, 300), Replay::Resync);
+    fn a_followed_channel_is_announced_at_the_shards_offset() {
+        let plan = Plan::<u64>::new(10, Some(8), None, ring(9..=10));
+        assert_eq!(plan.offset, 8, "9 and 10 are still on their way live");
+        let plan = Plan::new(10, Some(12), Some(10), ring(11..=12));
+        assert_eq!((plan.offset, plan.replay), (12, vec![11, 12]));
     }
 
     #[test]
-    fn empty_buffer_after_a_restart() {
-        let b: ReplayBuffer<u64> = ReplayBuffer::new(256);
-        assert_eq!(b.since(5, 5), Replay::Events(vec![]));
-        assert_eq!(b.since(4, 5), Replay::Resync);
-        assert_eq!(b.since(6, 5), Replay::Resync);
+    fn positions_are_replayed_completely_or_resynced() {
+        assert_eq!(Plan::new(10, None, Some(7), ring(5..=10)).replay, [8, 9, 10]);
+        assert!(Plan::<u64>::new(10, None, Some(7), Replay::Gap { newest: 10 }).resync);
+        assert!(Plan::new(10, None, Some(11), ring(1..=10)).resync, "ahead");
+        let current = Plan::new(10, None, Some(10), ring(1..=10));
+        assert_eq!((current.replay.len(), current.resync), (0, false));
+        // The ring does not reach what the shard already delivered: resync.
+        assert!(Plan::new(10, Some(14), Some(7), ring(8..=12)).resync);
     }
 
     #[test]
-    fn a_gap_in_pushes_restarts_the_buffer() {
-        let mut b = buffer(1..=5, 256);
-        b.push(8, 80);
-        assert_eq!(b.since(5, 8), Replay::Resync);
-        assert_eq!(b.since(7, 8), Replay::Events(vec![&80]));
-        b.push(8, 0);
-        assert_eq!(b.since(7, 8), Replay::Events(vec![&80]));
-    }
-
-    impl<T> Replay<'_, T> {
-        fn events_len(&self) -> usize {
-            match self {
-                Replay::Events(e) => e.len(),
-                Replay::Resync => usize::MAX,
-            }
-        }
+    fn an_empty_ring_replays_nothing_but_a_current_client() {
+        assert!(!Plan::<u64>::new(5, None, Some(5), Replay::Events(vec![])).resync);
+        assert!(Plan::<u64>::new(5, None, Some(4), Replay::Events(vec![])).resync);
     }
 }

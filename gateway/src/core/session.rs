@@ -25,6 +25,9 @@ use crate::core::heartbeat::Heartbeat;
 use crate::core::ratelimit::WindowLimiter;
 use crate::core::ws::{WsConfig, WsConn, WsEvent};
 
+/// Encode buffer capacity a session keeps between events.
+const SCRATCH_KEEP: usize = 1024;
+
 /// Session limits and timers; defaults are the contract's.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -112,6 +115,8 @@ pub struct Session {
     frames: WindowLimiter,
     actions: VecDeque<Action>,
     scratch: Vec<u8>,
+    /// The `id` of the IDENTIFY being answered: READY carries it (PROTOCOL.md section 2).
+    identify_id: Option<u32>,
     partial_timeout_ms: u64,
     /// When the current incomplete message started arriving.
     partial_since: Option<u64>,
@@ -131,7 +136,8 @@ impl Session {
             heartbeat: Heartbeat::new(config.heartbeat_interval_ms, now),
             frames: WindowLimiter::new(config.frames_per_window, config.frame_window_ms, now),
             actions: VecDeque::new(),
-            scratch: Vec::with_capacity(256),
+            scratch: Vec::new(),
+            identify_id: None,
             partial_timeout_ms: config.partial_message_timeout_ms,
             partial_since: None,
             closed_with: None,
@@ -241,7 +247,8 @@ impl Session {
             return;
         }
         self.state = State::Ready { user };
-        self.send_event(&ServerEvent::Ready(Box::new(ready)), None);
+        let id = self.identify_id.take();
+        self.send_event(&ServerEvent::Ready(Box::new(ready)), id);
     }
 
     /// IDENTIFY failed (bad or expired token, unknown user): close 4004.
@@ -290,9 +297,29 @@ impl Session {
         self.ws.poll_transmit()
     }
 
-    /// Bytes queued and not yet handed to the driver.
+    /// Bytes queued and not yet written.
     pub fn queued_bytes(&self) -> usize {
         self.ws.queued_bytes()
+    }
+
+    /// Fills `out` with queued bytes for one vectored write; see
+    /// [`WsConn::transmit_slices`].
+    pub fn transmit_slices<'a>(&'a self, out: &mut [std::io::IoSlice<'a>]) -> usize {
+        self.ws.transmit_slices(out)
+    }
+
+    /// `written` queued bytes reached the socket.
+    pub fn advance_transmit(&mut self, written: usize) {
+        self.ws.advance_transmit(written);
+    }
+
+    /// A channel event no longer fits this connection's queue: drop what is queued and
+    /// close with 4010, so the close frame goes out first and the memory is freed.
+    pub fn close_slow_consumer(&mut self) {
+        if !self.ws.close_sent() {
+            self.ws.discard_queued();
+        }
+        self.close(CloseCode::SlowConsumer);
     }
 
     /// Whether the close handshake is over (or cannot happen): flush, read out what the
@@ -345,6 +372,7 @@ impl Session {
         match (self.state, frame.event) {
             (State::AwaitingIdentify { .. }, ClientEvent::Identify(identify)) => {
                 self.state = State::Identifying;
+                self.identify_id = frame.id;
                 self.actions.push_back(Action::Identify(identify));
             }
             (State::AwaitingIdentify { .. }, _) => self.close(CloseCode::NotIdentified),
@@ -397,6 +425,10 @@ impl Session {
             Encoding::MsgPack => self.ws.send_binary(&self.scratch),
             Encoding::Json => self.ws.send_text(&self.scratch),
         };
+        if self.scratch.capacity() > SCRATCH_KEEP {
+            // A READY or a page of history was large: do not keep that much per session.
+            self.scratch = Vec::new();
+        }
     }
 }
 
@@ -552,6 +584,33 @@ mod tests {
         let sent = events(&mut s);
         assert!(matches!(sent[0].event, ServerEvent::Ready(_)));
         s
+    }
+
+    #[test]
+    fn ready_carries_the_id_of_its_identify() {
+        let mut s = gateway();
+        let identify = ClientEvent::Identify(Identify {
+            token: "t".into(),
+            status: None,
+            positions: None,
+        });
+        s.handle_read(&event_frame(identify, Some(77)), 1);
+        assert!(matches!(s.poll_action(), Some(Action::Identify(_))));
+        s.handle_ready(UserId::new(42), ready());
+        let sent = events(&mut s);
+        assert!(matches!(sent[0].event, ServerEvent::Ready(_)));
+        assert_eq!(sent[0].id, Some(77));
+    }
+
+    #[test]
+    fn a_slow_consumer_close_drops_the_queue_and_sends_4010_first() {
+        let mut s = identified();
+        for _ in 0..3 {
+            s.handle_frame(Bytes::from_static(&[0x82, 0x01, 0x00]));
+        }
+        s.close_slow_consumer();
+        assert_eq!(s.queued_bytes(), 2 + 2 + "slow consumer".len().min(123));
+        assert_eq!(close_code(&mut s), Some(4010));
     }
 
     #[test]

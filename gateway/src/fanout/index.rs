@@ -1,132 +1,116 @@
-//! Which local sessions belong to which user and which channel.
+//! Which local sessions follow which channel, and which belong to which user; the
+//! offset up to which the shard has delivered each followed channel.
 //!
-//! Maintained from READY (a session's channels) and from the membership events that
-//! flow through fanout (`USER_JOINED`, `USER_LEFT`, `CHANNEL_CREATED`,
-//! `CHANNEL_DELETED`), so a user who joins through the API starts receiving the
-//! channel's events on every connected session at the exact offset of their join.
+//! Owned by one shard thread (no lock). Maintained from READY and from the membership
+//! events fanout delivers (`USER_JOINED`, `USER_LEFT`, `CHANNEL_CREATED`,
+//! `CHANNEL_DELETED`). A channel is followed while at least one local session follows
+//! it; the shard subscribes its bus topic for exactly that long.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
 
-use protocol::codec::Encoding;
+use indexmap::IndexSet;
 use protocol::{ChannelId, UserId};
 
-use crate::fanout::outbox::Outbox;
+/// A connection's key in its shard's connection table.
+pub type ConnKey = usize;
 
-/// A session's id within this gateway process.
-pub type SessionId = u64;
-
-/// What fanout needs to reach one session.
-#[derive(Debug, Clone)]
-pub struct SessionEntry {
-    /// The identified user.
-    pub user: UserId,
-    /// The encoding of its frames.
-    pub encoding: Encoding,
-    /// Its outbound queue.
-    pub outbox: Arc<Outbox>,
+/// One followed channel.
+#[derive(Debug, Default)]
+pub struct Followed {
+    /// The offset of the last channel event delivered (or skipped as already known).
+    pub last: u64,
+    /// Its local sessions (a set with dense iteration: fanout walks it per event).
+    pub sessions: IndexSet<ConnKey>,
 }
 
-/// Sessions by id, user and channel.
+/// Sessions by channel and by user.
 #[derive(Debug, Default)]
 pub struct Index {
-    sessions: HashMap<SessionId, SessionEntry>,
-    by_user: HashMap<UserId, HashSet<SessionId>>,
-    by_channel: HashMap<ChannelId, HashSet<SessionId>>,
-    channels_of: HashMap<SessionId, HashSet<ChannelId>>,
+    channels: HashMap<ChannelId, Followed>,
+    users: HashMap<UserId, Vec<ConnKey>>,
 }
 
 impl Index {
-    /// Adds a session subscribed to `channels`.
-    pub fn add_session(&mut self, id: SessionId, entry: SessionEntry, channels: &[ChannelId]) {
-        self.by_user.entry(entry.user).or_default().insert(id);
-        self.sessions.insert(id, entry);
-        for &channel in channels {
-            self.subscribe(id, channel);
-        }
+    /// Adds a session of `user`; `true` when it is the user's first here.
+    pub fn add_user(&mut self, user: UserId, key: ConnKey) -> bool {
+        let sessions = self.users.entry(user).or_default();
+        sessions.push(key);
+        sessions.len() == 1
     }
 
-    /// Removes a session from everything.
-    pub fn remove_session(&mut self, id: SessionId) {
-        let Some(entry) = self.sessions.remove(&id) else {
-            return;
+    /// Removes a session of `user`; `true` when it was the user's last here.
+    pub fn remove_user(&mut self, user: UserId, key: ConnKey) -> bool {
+        let Some(sessions) = self.users.get_mut(&user) else {
+            return false;
         };
-        remove_from(&mut self.by_user, entry.user, id);
-        for channel in self.channels_of.remove(&id).unwrap_or_default() {
-            remove_from(&mut self.by_channel, channel, id);
+        sessions.retain(|k| *k != key);
+        if sessions.is_empty() {
+            self.users.remove(&user);
+            return true;
         }
-    }
-
-    /// Subscribes every session of `user` to `channel`.
-    pub fn subscribe_user(&mut self, user: UserId, channel: ChannelId) {
-        for id in self.by_user.get(&user).cloned().unwrap_or_default() {
-            self.subscribe(id, channel);
-        }
-    }
-
-    /// Unsubscribes every session of `user` from `channel`.
-    pub fn unsubscribe_user(&mut self, user: UserId, channel: ChannelId) {
-        for id in self.by_user.get(&user).cloned().unwrap_or_default() {
-            remove_from(&mut self.by_channel, channel, id);
-            if let Some(set) = self.channels_of.get_mut(&id) {
-                set.remove(&channel);
-            }
-        }
-    }
-
-    /// Forgets a deleted channel.
-    pub fn drop_channel(&mut self, channel: ChannelId) {
-        for id in self.by_channel.remove(&channel).unwrap_or_default() {
-            if let Some(set) = self.channels_of.get_mut(&id) {
-                set.remove(&channel);
-            }
-        }
-    }
-
-    /// The sessions subscribed to `channel`.
-    pub fn channel_sessions(&self, channel: ChannelId) -> impl Iterator<Item = &SessionEntry> + '_ {
-        self.by_channel
-            .get(&channel)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.sessions.get(id))
+        false
     }
 
     /// The sessions of `user`.
-    pub fn user_sessions(&self, user: UserId) -> impl Iterator<Item = &SessionEntry> + '_ {
-        self.by_user
-            .get(&user)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.sessions.get(id))
+    pub fn user_sessions(&self, user: UserId) -> &[ConnKey] {
+        self.users.get(&user).map_or(&[], Vec::as_slice)
     }
 
-    /// Number of sessions.
-    pub fn len(&self) -> usize {
-        self.sessions.len()
+    /// The followed channel, if any local session follows it.
+    pub fn channel(&self, channel: ChannelId) -> Option<&Followed> {
+        self.channels.get(&channel)
     }
 
-    /// Whether there are no sessions.
-    pub fn is_empty(&self) -> bool {
-        self.sessions.is_empty()
+    /// The followed channel, mutably.
+    pub fn channel_mut(&mut self, channel: ChannelId) -> Option<&mut Followed> {
+        self.channels.get_mut(&channel)
     }
 
-    fn subscribe(&mut self, id: SessionId, channel: ChannelId) {
-        self.by_channel.entry(channel).or_default().insert(id);
-        self.channels_of.entry(id).or_default().insert(channel);
+    /// Starts following `channel` at `offset` if no local session did; `true` when it
+    /// is new (subscribe its topic).
+    pub fn follow_channel(&mut self, channel: ChannelId, offset: u64) -> bool {
+        let mut new = false;
+        self.channels.entry(channel).or_insert_with(|| {
+            new = true;
+            Followed {
+                last: offset,
+                sessions: IndexSet::new(),
+            }
+        });
+        new
     }
-}
 
-fn remove_from<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, HashSet<SessionId>>,
-    key: K,
-    id: SessionId,
-) {
-    if let Some(set) = map.get_mut(&key) {
-        set.remove(&id);
-        if set.is_empty() {
-            map.remove(&key);
+    /// Adds a session to a followed channel (call [`Self::follow_channel`] first).
+    pub fn add_session(&mut self, channel: ChannelId, key: ConnKey) {
+        if let Some(followed) = self.channels.get_mut(&channel) {
+            followed.sessions.insert(key);
         }
+    }
+
+    /// Removes a session from a channel; `true` when nobody here follows it any more
+    /// (unsubscribe its topic).
+    pub fn remove_session(&mut self, channel: ChannelId, key: ConnKey) -> bool {
+        let Some(followed) = self.channels.get_mut(&channel) else {
+            return false;
+        };
+        followed.sessions.swap_remove(&key);
+        if followed.sessions.is_empty() {
+            self.channels.remove(&channel);
+            return true;
+        }
+        false
+    }
+
+    /// Whether a session follows a channel.
+    pub fn follows(&self, channel: ChannelId, key: ConnKey) -> bool {
+        self.channels
+            .get(&channel)
+            .is_some_and(|f| f.sessions.contains(&key))
+    }
+
+    /// Number of followed channels.
+    pub fn channels_len(&self) -> usize {
+        self.channels.len()
     }
 }
 
@@ -134,36 +118,31 @@ fn remove_from<K: std::hash::Hash + Eq>(
 mod tests {
     use super::*;
 
-    fn entry(user: u64) -> SessionEntry {
-        SessionEntry {
-            user: UserId::new(user),
-            encoding: Encoding::MsgPack,
-            outbox: Arc::new(Outbox::new(1 << 20)),
-        }
+    #[test]
+    fn channels_are_followed_while_a_session_follows_them() {
+        let mut index = Index::default();
+        let c = ChannelId::new(1);
+        assert!(index.follow_channel(c, 5));
+        assert!(!index.follow_channel(c, 9), "already followed: offset kept");
+        index.add_session(c, 10);
+        index.add_session(c, 11);
+        assert_eq!(index.channel(c).map(|f| f.last), Some(5));
+        assert!(index.follows(c, 10));
+        assert!(!index.remove_session(c, 10));
+        assert!(index.remove_session(c, 11), "last one: unfollow");
+        assert!(index.channel(c).is_none());
+        assert!(!index.remove_session(c, 11));
     }
 
     #[test]
-    fn membership_follows_users_across_their_sessions() {
+    fn users_know_their_first_and_last_session() {
         let mut index = Index::default();
-        let (c1, c2) = (ChannelId::new(1), ChannelId::new(2));
-        index.add_session(10, entry(1), &[c1]);
-        index.add_session(11, entry(1), &[c1]);
-        index.add_session(20, entry(2), &[c1]);
-        assert_eq!(index.channel_sessions(c1).count(), 3);
-
-        index.subscribe_user(UserId::new(1), c2);
-        assert_eq!(index.channel_sessions(c2).count(), 2);
-        index.unsubscribe_user(UserId::new(1), c1);
-        assert_eq!(index.channel_sessions(c1).count(), 1);
-
-        index.remove_session(10);
-        assert_eq!(index.channel_sessions(c2).count(), 1);
-        assert_eq!(index.user_sessions(UserId::new(1)).count(), 1);
-        index.drop_channel(c2);
-        assert_eq!(index.channel_sessions(c2).count(), 0);
-        index.remove_session(11);
-        index.remove_session(20);
-        assert!(index.is_empty());
-        assert!(index.by_channel.is_empty() && index.by_user.is_empty());
+        let u = UserId::new(1);
+        assert!(index.add_user(u, 1));
+        assert!(!index.add_user(u, 2));
+        assert_eq!(index.user_sessions(u), [1, 2]);
+        assert!(!index.remove_user(u, 1));
+        assert!(index.remove_user(u, 2));
+        assert!(index.user_sessions(u).is_empty());
     }
 }

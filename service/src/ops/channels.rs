@@ -53,12 +53,12 @@ impl Chat {
         let channel = self.channel_view(record.id, owner).await?;
         let mut audience = members;
         audience.push(owner);
-        self.bus().publish(Publication::to_users(
+        self.publish(Publication::to_users(
             audience,
             ServerEvent::ChannelCreated(Box::new(ChannelData {
                 channel: channel.clone(),
             })),
-        ));
+        )).await;
         Ok(channel)
     }
 
@@ -124,18 +124,18 @@ impl Chat {
         if updated.member_count <= self.config().large_threshold {
             for member in self.store().member_ids(channel).await? {
                 let view = self.channel_view(channel, member).await?;
-                self.bus().publish(Publication::to_users(
+                self.publish(Publication::to_users(
                     vec![member],
                     ServerEvent::ChannelUpdated(Box::new(ChannelData { channel: view })),
-                ));
+                )).await;
             }
         } else {
             let view = self.channel_view(channel, NOBODY).await?;
-            self.bus().publish(Publication::ephemeral(
+            self.publish(Publication::ephemeral(
                 channel,
                 Vec::new(),
                 ServerEvent::ChannelUpdated(Box::new(ChannelData { channel: view })),
-            ));
+            )).await;
         }
         self.channel_view(channel, user).await
     }
@@ -152,17 +152,16 @@ impl Chat {
                 "only the owner can delete the channel",
             ));
         }
-        let _lock = self.bus().lock_channel(channel).await;
         let members = self.store().member_ids(channel).await?;
         if !self.store().delete_channel(channel).await? {
             return Err(ServiceError::not_found("channel"));
         }
-        self.bus().publish(Publication::to_users(
+        self.publish(Publication::to_users(
             members,
             ServerEvent::ChannelDeleted(ChannelDeleted {
                 channel_id: channel,
             }),
-        ));
+        )).await;
         Ok(())
     }
 

@@ -30,10 +30,10 @@ impl Chat {
         if created {
             for member in [user, other] {
                 let view = self.channel_view(record.id, member).await?;
-                self.bus().publish(Publication::to_users(
+                self.publish(Publication::to_users(
                     vec![member],
                     ServerEvent::ChannelCreated(Box::new(ChannelData { channel: view })),
-                ));
+                )).await;
             }
         }
         Ok((self.channel_view(record.id, user).await?, created))

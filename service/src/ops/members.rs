@@ -1,18 +1,18 @@
 //! Members: list, add, remove, join, leave.
 //!
 //! Every membership change is a channel event with an offset (`USER_JOINED`,
-//! `USER_LEFT`), published under the channel lock. A user who becomes a member (added
-//! by an admin, or joining) also gets `CHANNEL_CREATED` with the channel as they see
-//! it, so each of their sessions learns the channel object; the gateway subscribes
-//! their sessions on either event and unsubscribes them on `USER_LEFT`.
+//! `USER_LEFT`), committed through the channel's sequencer. A user who becomes a
+//! member (added by an admin, or joining) also gets `CHANNEL_CREATED` with the channel
+//! as they see it, in the same published batch, so each of their sessions learns the
+//! channel object; the gateway subscribes their sessions on the join and unsubscribes
+//! them on `USER_LEFT`.
 //!
 //! Leaving: a DM cannot be left. An owner may leave their group; the group keeps
 //! existing, managed by its admins, and nobody can delete it afterwards (ownership is
 //! not transferred).
 
-use protocol::events::server::{ChannelData, ChannelUser, UserJoined};
-use protocol::events::ServerEvent;
 use protocol::{Channel, ChannelId, ChannelKind, Member, Role, UserId};
+use storage::EventWrite;
 
 use crate::chat::Chat;
 use crate::error::{Result, ServiceError};
@@ -88,10 +88,9 @@ impl Chat {
         }
         self.check_room(record.member_count, new.len())?;
 
-        let _lock = self.bus().lock_channel(channel).await;
         let mut added = 0u32;
         for id in new {
-            if self.join_locked(channel, id).await?.is_some() {
+            if self.join(channel, id).await?.is_some() {
                 added += 1;
             }
         }
@@ -130,8 +129,7 @@ impl Chat {
                 target_role.as_str()
             )));
         }
-        let _lock = self.bus().lock_channel(channel).await;
-        if !self.leave_locked(channel, target).await? {
+        if !self.leave(channel, target).await? {
             return Err(ServiceError::not_found("member"));
         }
         Ok(())
@@ -147,8 +145,7 @@ impl Chat {
         }
         // `visible` with no role means a public group or a thread of a visible channel.
         self.check_room(visible.record.member_count, 1)?;
-        let _lock = self.bus().lock_channel(channel).await;
-        self.join_locked(channel, user).await?;
+        self.join(channel, user).await?;
         self.channel_view(channel, user).await
     }
 
@@ -159,54 +156,32 @@ impl Chat {
         if record.kind == ChannelKind::Dm {
             return Err(ServiceError::forbidden("a DM cannot be left"));
         }
-        let _lock = self.bus().lock_channel(channel).await;
-        self.leave_locked(channel, user).await?;
+        self.leave(channel, user).await?;
         Ok(())
     }
 
-    /// Adds `user` as a member and publishes `USER_JOINED` then `CHANNEL_CREATED` to
-    /// them. Call with the channel lock held. `None` when they already were a member.
-    async fn join_locked(&self, channel: ChannelId, user: UserId) -> Result<Option<u64>> {
-        let Some(offset) = self.store().add_member(channel, user, Role::Member).await? else {
-            return Ok(None);
-        };
+    /// Adds `user` as a member: `USER_JOINED` to the channel, then `CHANNEL_CREATED` to
+    /// them (the sequencer publishes both). `None` when they already were a member.
+    async fn join(&self, channel: ChannelId, user: UserId) -> Result<Option<u64>> {
         let joined = self.existing_user(user).await?;
-        self.publish_event(
+        let write = EventWrite::AddMember {
             channel,
-            offset,
-            ServerEvent::UserJoined(Box::new(UserJoined {
-                channel_id: channel,
-                user: joined,
-            })),
-        );
-        let view = self.channel_view(channel, user).await?;
-        self.bus().publish(bus::Publication::to_users(
-            vec![user],
-            ServerEvent::ChannelCreated(Box::new(ChannelData { channel: view })),
-        ));
-        Ok(Some(offset))
+            user,
+            role: Role::Member,
+        };
+        Ok(self.commit(write, Some(joined), None).await?.offset)
     }
 
-    /// Removes `user` and publishes `USER_LEFT`. Call with the channel lock held.
-    /// `false` when they were not a member.
-    async fn leave_locked(&self, channel: ChannelId, user: UserId) -> Result<bool> {
-        let Some(offset) = self.store().remove_member(channel, user).await? else {
-            return Ok(false);
-        };
-        self.publish_event(
-            channel,
-            offset,
-            ServerEvent::UserLeft(ChannelUser {
-                channel_id: channel,
-                user_id: user,
-            }),
-        );
-        Ok(true)
+    /// Removes `user`: `USER_LEFT`. `false` when they were not a member.
+    async fn leave(&self, channel: ChannelId, user: UserId) -> Result<bool> {
+        let write = EventWrite::RemoveMember { channel, user };
+        Ok(self.commit(write, None, None).await?.offset.is_some())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use protocol::events::ServerEvent;
     use bus::Target;
     use protocol::{ErrorCode, Visibility};
 

@@ -1,10 +1,8 @@
 //! Messages: send, edit, delete, history.
 
 use protocol::events::client::{DeleteMessage, EditMessage, SendMessage};
-use protocol::events::server::{MessageData, MessageDeleted};
-use protocol::events::ServerEvent;
 use protocol::{ChannelId, Message, MessageId, UserId};
-use storage::{NewMessage, Page};
+use storage::{EventWrite, NewMessage, Page};
 
 use crate::chat::{now_ms, Chat};
 use crate::error::{Result, ServiceError};
@@ -15,7 +13,8 @@ impl Chat {
     ///
     /// A `nonce` the same user sent to the same channel within
     /// [`crate::ChatConfig::nonce_window_ms`] answers the message stored the first
-    /// time, stores and publishes nothing, and does not count against the rate limit.
+    /// time, stores and publishes nothing, and does not count against the rate limit
+    /// (the sequencer's nonce window; storage's unique index answers older repeats).
     pub async fn send_message(&self, user: UserId, req: SendMessage) -> Result<Message> {
         validate::content(&req.content)?;
         if let Some(nonce) = &req.nonce {
@@ -41,44 +40,25 @@ impl Chat {
             }
         }
 
-        let _lock = self.bus().lock_channel(channel).await;
-        if let Some(nonce) = &req.nonce {
-            let since = now_ms().saturating_sub(self.config().nonce_window_ms);
-            if let Some(first) = self
-                .store()
-                .message_by_nonce(channel, user, nonce, since)
-                .await?
-            {
-                return Ok(first);
-            }
-        }
-        self.inner
-            .message_limiter
-            .check(&(user, channel))
-            .map_err(|retry| {
-                ServiceError::rate_limited(u64::try_from(retry.as_millis()).unwrap_or(u64::MAX))
-            })?;
-        let (message, offset) = self
-            .store()
-            .create_message(NewMessage {
-                id: MessageId::new(self.next_id()),
-                channel_id: channel,
-                author_id: user,
-                content: req.content,
-                created_at: now_ms(),
-                reply_to: req.reply_to,
-                nonce: req.nonce,
-                attachment_ids,
-            })
+        let committed = self
+            .commit(
+                EventWrite::CreateMessage(NewMessage {
+                    id: MessageId::new(self.next_id()),
+                    channel_id: channel,
+                    author_id: user,
+                    content: req.content,
+                    created_at: now_ms(),
+                    reply_to: req.reply_to,
+                    nonce: req.nonce,
+                    attachment_ids,
+                }),
+                None,
+                Some((user, channel)),
+            )
             .await?;
-        self.publish_event(
-            channel,
-            offset,
-            ServerEvent::MessageReceived(Box::new(MessageData {
-                message: message.clone(),
-            })),
-        );
-        Ok(message)
+        committed
+            .message
+            .ok_or_else(|| ServiceError::internal("a committed send without its message"))
     }
 
     /// `EDIT_MESSAGE`: the author only; the old text goes to the audit trail;
@@ -91,20 +71,21 @@ impl Chat {
                 "only the author can edit a message",
             ));
         }
-        let _lock = self.bus().lock_channel(channel.id).await;
-        let (message, offset) = self
-            .store()
-            .edit_message(req.message_id, &req.content, now_ms())
-            .await?
-            .ok_or_else(|| ServiceError::not_found("message"))?;
-        self.publish_event(
-            channel.id,
-            offset,
-            ServerEvent::MessageEdited(Box::new(MessageData {
-                message: message.clone(),
-            })),
-        );
-        Ok(message)
+        let committed = self
+            .commit(
+                EventWrite::EditMessage {
+                    channel: channel.id,
+                    id: req.message_id,
+                    content: req.content,
+                    edited_at: now_ms(),
+                },
+                None,
+                None,
+            )
+            .await?;
+        committed
+            .message
+            .ok_or_else(|| ServiceError::not_found("message"))
     }
 
     /// `DELETE_MESSAGE`: the author, or the channel's owner or an admin; soft delete;
@@ -116,21 +97,21 @@ impl Chat {
                 "only the author, the owner or an admin can delete a message",
             ));
         }
-        let _lock = self.bus().lock_channel(channel.id).await;
-        let offset = self
-            .store()
-            .delete_message(req.message_id, now_ms())
-            .await?
-            .ok_or_else(|| ServiceError::not_found("message"))?;
-        self.publish_event(
-            channel.id,
-            offset,
-            ServerEvent::MessageDeleted(MessageDeleted {
-                channel_id: channel.id,
-                message_id: req.message_id,
-            }),
-        );
-        Ok(())
+        let committed = self
+            .commit(
+                EventWrite::DeleteMessage {
+                    channel: channel.id,
+                    id: req.message_id,
+                    deleted_at: now_ms(),
+                },
+                None,
+                None,
+            )
+            .await?;
+        match committed.offset {
+            Some(_) => Ok(()),
+            None => Err(ServiceError::not_found("message")),
+        }
     }
 
     /// `FETCH_MESSAGES` and `GET .../messages`: members only; newest first, deleted
@@ -160,6 +141,8 @@ impl Chat {
 
 #[cfg(test)]
 mod tests {
+    use protocol::events::server::MessageDeleted;
+    use protocol::events::ServerEvent;
     use bus::Target;
     use protocol::{ErrorCode, Role, Visibility};
 

@@ -37,10 +37,10 @@ impl Chat {
 
     async fn publish_own_view(&self, user: UserId, channel: ChannelId) -> Result<()> {
         let view = self.channel_view(channel, user).await?;
-        self.bus().publish(Publication::to_users(
+        self.publish(Publication::to_users(
             vec![user],
             ServerEvent::ChannelUpdated(Box::new(ChannelData { channel: view })),
-        ));
+        )).await;
         Ok(())
     }
 }

@@ -2,9 +2,8 @@
 //! [`crate::ChatConfig::max_distinct_emoji`] distinct emoji per message.
 
 use protocol::events::client::Reaction;
-use protocol::events::server::ReactionData;
-use protocol::events::ServerEvent;
 use protocol::UserId;
+use storage::EventWrite;
 
 use crate::chat::Chat;
 use crate::error::Result;
@@ -15,28 +14,19 @@ impl Chat {
     pub async fn add_reaction(&self, user: UserId, req: Reaction) -> Result<()> {
         validate::emoji(&req.emoji)?;
         let (_record, channel, _role) = self.member_message(user, req.message_id).await?;
-        let _lock = self.bus().lock_channel(channel.id).await;
-        let added = self
-            .store()
-            .add_reaction(
-                req.message_id,
+        let max_distinct = usize::try_from(self.config().max_distinct_emoji).unwrap_or(usize::MAX);
+        self.commit(
+            EventWrite::AddReaction {
+                channel: channel.id,
+                message: req.message_id,
                 user,
-                &req.emoji,
-                self.config().max_distinct_emoji,
-            )
-            .await?;
-        if let Some(offset) = added {
-            self.publish_event(
-                channel.id,
-                offset,
-                ServerEvent::ReactionAdded(ReactionData {
-                    channel_id: channel.id,
-                    message_id: req.message_id,
-                    user_id: user,
-                    emoji: req.emoji,
-                }),
-            );
-        }
+                emoji: req.emoji,
+                max_distinct,
+            },
+            None,
+            None,
+        )
+        .await?;
         Ok(())
     }
 
@@ -45,29 +35,24 @@ impl Chat {
     pub async fn remove_reaction(&self, user: UserId, req: Reaction) -> Result<()> {
         validate::emoji(&req.emoji)?;
         let (_record, channel, _role) = self.member_message(user, req.message_id).await?;
-        let _lock = self.bus().lock_channel(channel.id).await;
-        let removed = self
-            .store()
-            .remove_reaction(req.message_id, user, &req.emoji)
-            .await?;
-        if let Some(offset) = removed {
-            self.publish_event(
-                channel.id,
-                offset,
-                ServerEvent::ReactionRemoved(ReactionData {
-                    channel_id: channel.id,
-                    message_id: req.message_id,
-                    user_id: user,
-                    emoji: req.emoji,
-                }),
-            );
-        }
+        self.commit(
+            EventWrite::RemoveReaction {
+                channel: channel.id,
+                message: req.message_id,
+                user,
+                emoji: req.emoji,
+            },
+            None,
+            None,
+        )
+        .await?;
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use protocol::events::ServerEvent;
     use protocol::{ErrorCode, MessageId, Visibility};
 
     use super::*;

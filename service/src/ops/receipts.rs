@@ -34,7 +34,7 @@ impl Chat {
             } else {
                 Publication::to_users(vec![user], event)
             };
-            self.bus().publish(publication);
+            self.publish(publication).await;
         }
         Ok(())
     }

@@ -51,12 +51,12 @@ impl Chat {
             })
             .await?;
         let channel = self.channel_view(record.id, user).await?;
-        self.bus().publish(Publication::to_users(
+        self.publish(Publication::to_users(
             vec![user],
             ServerEvent::ChannelCreated(Box::new(ChannelData {
                 channel: channel.clone(),
             })),
-        ));
+        )).await;
         Ok(channel)
     }
 }

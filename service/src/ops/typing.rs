@@ -65,8 +65,7 @@ impl Chat {
         } else {
             ServerEvent::TypingStopped(data)
         };
-        self.bus()
-            .publish(Publication::ephemeral(channel, except, event));
+        self.publish(Publication::ephemeral(channel, except, event)).await;
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod blocks;
 pub mod channels;
+pub mod events;
 pub mod members;
 pub mod messages;
 pub mod mutes;

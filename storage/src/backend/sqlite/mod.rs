@@ -16,6 +16,7 @@ mod blocks;
 mod channels;
 mod codec;
 mod error;
+mod events;
 mod members;
 mod messages;
 mod migrate;

@@ -141,6 +141,10 @@ impl WsConn {
                 return None;
             }
             if !self.step() && self.events.is_empty() {
+                if self.input.is_empty() && self.input.capacity() > 0 {
+                    // Idle connections hold no read buffer (DESIGN.md idea 6).
+                    self.input = BytesMut::new();
+                }
                 return None;
             }
         }
@@ -407,6 +411,22 @@ impl WsConn {
     /// this plus whatever the driver holds).
     pub fn queued_bytes(&self) -> usize {
         self.outbox.bytes()
+    }
+
+    /// Fills `out` with queued frames for one vectored write (they stay queued until
+    /// [`Self::advance_transmit`]); returns how many slices it filled.
+    pub fn transmit_slices<'a>(&'a self, out: &mut [std::io::IoSlice<'a>]) -> usize {
+        self.outbox.slices(out)
+    }
+
+    /// `written` bytes of the queued frames reached the socket.
+    pub fn advance_transmit(&mut self, written: usize) {
+        self.outbox.advance(written);
+    }
+
+    /// Drops every queued frame not yet written (a slow consumer, about to be closed).
+    pub fn discard_queued(&mut self) {
+        self.outbox.clear();
     }
 
     // ---- state ------------------------------------------------------------------------

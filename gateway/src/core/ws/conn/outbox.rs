@@ -39,7 +39,50 @@ impl Outbox {
     pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
+
+    /// Fills `out` with the queued frames, oldest first, for one vectored write;
+    /// returns how many slices it filled.
+    pub(crate) fn slices<'a>(&'a self, out: &mut [std::io::IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        for (slot, frame) in out.iter_mut().zip(&self.frames) {
+            *slot = std::io::IoSlice::new(frame);
+            n += 1;
+        }
+        n
+    }
+
+    /// Drops `written` bytes from the front (a write took them), splitting a frame that
+    /// was only partly written. An emptied queue gives its memory back.
+    pub(crate) fn advance(&mut self, mut written: usize) {
+        use bytes::Buf;
+        while written > 0 {
+            let Some(front) = self.frames.front_mut() else {
+                break;
+            };
+            if written >= front.len() {
+                written -= front.len();
+                self.bytes -= front.len();
+                self.frames.pop_front();
+            } else {
+                front.advance(written);
+                self.bytes -= written;
+                written = 0;
+            }
+        }
+        if self.frames.is_empty() && self.frames.capacity() > IDLE_CAPACITY {
+            self.frames = VecDeque::new();
+        }
+    }
+
+    /// Drops every queued frame (a slow consumer's, before its close frame).
+    pub(crate) fn clear(&mut self) {
+        self.frames = VecDeque::new();
+        self.bytes = 0;
+    }
 }
+
+/// Frame slots an idle connection keeps; a larger queue is freed once empty.
+const IDLE_CAPACITY: usize = 8;
 
 #[cfg(test)]
 mod tests {
@@ -58,5 +101,23 @@ mod tests {
         assert_eq!(out, [Bytes::from_static(b"de")]);
         assert_eq!(o.bytes(), 0);
         assert_eq!(o.pop(), None);
+    }
+
+    #[test]
+    fn partial_writes_split_frames_and_an_empty_queue_is_freed() {
+        let mut o = Outbox::default();
+        for _ in 0..20 {
+            o.push(Bytes::from_static(b"abcd"));
+        }
+        let mut slices = [std::io::IoSlice::new(&[]); 4];
+        assert_eq!(o.slices(&mut slices), 4);
+        o.advance(6);
+        assert_eq!(o.bytes(), 74);
+        assert_eq!(o.frames.front().map(|f| &f[..]), Some(&b"cd"[..]));
+        o.advance(74);
+        assert_eq!((o.bytes(), o.frames.capacity()), (0, 0));
+        o.push(Bytes::from_static(b"x"));
+        o.clear();
+        assert_eq!(o.bytes(), 0);
     }
 }

@@ -1,0 +1,204 @@
+//! One connection as its shard holds it: the socket (plain or TLS, driven directly so
+//! the shard can write to it without a task of its own), the sans-IO session, and a
+//! few flags. No buffers while idle: reads go through the shard's buffer, writes come
+//! straight from the session's frame queue (DESIGN.md idea 6).
+
+use std::io::{self, IoSlice, Read, Write};
+use std::rc::Rc;
+use std::task::Waker;
+
+use protocol::codec::Encoding;
+use protocol::{ChannelId, UserId};
+use service::PresenceGuard;
+use tokio::net::TcpStream;
+
+use crate::core::session::Session;
+use crate::server::Slot;
+
+/// Frames per vectored write.
+const MAX_IOVECS: usize = 64;
+
+/// Reads per readiness event before other connections get their turn.
+const MAX_READS_PER_TURN: usize = 4;
+
+/// A connection of this shard.
+pub(crate) struct Conn {
+    /// Unique within the process (READY's `session_id`); checks that a task's key still
+    /// names its connection.
+    pub id: u64,
+    pub stream: Rc<TcpStream>,
+    pub tls: Option<Box<rustls::ServerConnection>>,
+    pub session: Session,
+    pub encoding: Encoding,
+    /// Set once identified and registered in fanout.
+    pub user: Option<UserId>,
+    /// Channels this session follows, to leave them on close.
+    pub channels: Vec<ChannelId>,
+    /// An identify or a request of this connection is running (they run in order).
+    pub busy: bool,
+    /// On the shard's dirty list.
+    pub dirty: bool,
+    /// The shard asks the IO task to look again (new interest, or finish).
+    pub kick: bool,
+    /// The IO task's waker while it waits.
+    pub waker: Option<Waker>,
+    /// When the shard's tick must call the session's timeout handler.
+    pub deadline: Option<u64>,
+    /// When a closing connection is dropped regardless.
+    pub close_at: Option<u64>,
+    /// FIN sent after our close frame.
+    pub write_shut: bool,
+    /// Nothing more to do: the IO task removes it.
+    pub done: bool,
+    pub presence: Option<PresenceGuard>,
+    /// This connection's place in its address's count.
+    pub _slot: Slot,
+    /// This session's place in its user's count, once identified.
+    pub user_slot: Option<Slot>,
+}
+
+/// What a read brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Got {
+    /// Everything available was read.
+    Drained,
+    /// More may be waiting (the turn's budget ran out).
+    More,
+    /// The peer closed its side.
+    Eof,
+}
+
+impl Conn {
+    /// Whether the IO task must wait for writability.
+    pub fn wants_write(&self) -> bool {
+        self.session.queued_bytes() > 0 || self.tls.as_ref().is_some_and(|t| t.wants_write())
+    }
+
+    /// Reads what the socket has into the session, through `buf`.
+    pub fn read(&mut self, buf: &mut [u8], now: u64) -> io::Result<Got> {
+        for _ in 0..MAX_READS_PER_TURN {
+            let n = match &mut self.tls {
+                None => match self.stream.try_read(buf) {
+                    Ok(0) => return Ok(Got::Eof),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Got::Drained),
+                    Err(e) => return Err(e),
+                },
+                Some(tls) => match read_tls(tls, &self.stream, buf)? {
+                    TlsRead::Plain(n) => n,
+                    TlsRead::Eof => return Ok(Got::Eof),
+                    TlsRead::Blocked => return Ok(Got::Drained),
+                },
+            };
+            self.session.handle_read(&buf[..n], now);
+        }
+        Ok(Got::More)
+    }
+
+    /// Writes queued frames until the socket would block; `true` when all went out.
+    pub fn flush(&mut self) -> io::Result<bool> {
+        match &mut self.tls {
+            None => loop {
+                if self.session.queued_bytes() == 0 {
+                    return Ok(true);
+                }
+                let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                let n = self.session.transmit_slices(&mut slices);
+                match self.stream.try_write_vectored(&slices[..n]) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(written) => self.session.advance_transmit(written),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                    Err(e) => return Err(e),
+                }
+            },
+            Some(tls) => loop {
+                // Plaintext into rustls while it takes it (it caps its own buffer)...
+                while self.session.queued_bytes() > 0 {
+                    let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+                    let n = self.session.transmit_slices(&mut slices);
+                    let took = tls.writer().write_vectored(&slices[..n])?;
+                    if took == 0 {
+                        break;
+                    }
+                    self.session.advance_transmit(took);
+                }
+                // ...then ciphertext to the socket.
+                if !tls.wants_write() {
+                    return Ok(self.session.queued_bytes() == 0);
+                }
+                match tls.write_tls(&mut Socket(&self.stream)) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                    Err(e) => return Err(e),
+                }
+            },
+        }
+    }
+
+    /// Sends FIN after our close frame (and TLS close_notify first).
+    pub fn shutdown_write(&mut self) {
+        if let Some(tls) = &mut self.tls {
+            tls.send_close_notify();
+            let _ = self.flush();
+        }
+        let _ = socket2::SockRef::from(&*self.stream).shutdown(std::net::Shutdown::Write);
+        self.write_shut = true;
+    }
+}
+
+enum TlsRead {
+    Plain(usize),
+    Eof,
+    Blocked,
+}
+
+/// Reads ciphertext, decrypts, and hands out plaintext into `buf`.
+fn read_tls(
+    tls: &mut rustls::ServerConnection,
+    stream: &TcpStream,
+    buf: &mut [u8],
+) -> io::Result<TlsRead> {
+    loop {
+        match tls.reader().read(buf) {
+            Ok(0) => return Ok(TlsRead::Eof),
+            Ok(n) => return Ok(TlsRead::Plain(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        match tls.read_tls(&mut Socket(stream)) {
+            Ok(0) => return Ok(TlsRead::Eof),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(TlsRead::Blocked),
+            Err(e) => return Err(e),
+        }
+        if let Err(err) = tls.process_new_packets() {
+            // Tell the peer (the alert is queued), then give up on the connection.
+            let _ = tls.write_tls(&mut Socket(stream));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, err));
+        }
+    }
+}
+
+/// The non-blocking socket as `Read`/`Write` for rustls.
+struct Socket<'a>(&'a TcpStream);
+
+impl Read for Socket<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
+impl Write for Socket<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.try_write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.0.try_write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

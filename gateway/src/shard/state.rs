@@ -1,0 +1,197 @@
+//! [`ShardState`]: everything one shard owns, behind one `RefCell` on its thread.
+//!
+//! The connections (a slab, so fanout reaches a session by index), the fanout index,
+//! the dirty list, and the work the state asks the shard to spawn (identify and request
+//! tasks). Every change to a connection ends in [`ShardState::settle`], which moves the
+//! session forward: start its next request, leave fanout once it closes, write what it
+//! queued, and note its next deadline.
+
+use std::rc::Rc;
+
+use bus::{DynBus, SubscriberId, Topic};
+use protocol::events::client::Identify;
+use protocol::events::ClientEvent;
+use protocol::ChannelId;
+use slab::Slab;
+
+use crate::core::session::Action;
+use crate::fanout::index::{ConnKey, Index};
+use crate::shard::conn::Conn;
+use crate::shard::metrics::ShardMetrics;
+
+/// Work a connection needs from an async task.
+pub(crate) enum Work {
+    Identify(Identify),
+    Request(Option<u32>, ClientEvent),
+}
+
+/// One shard's state.
+pub(crate) struct ShardState {
+    pub conns: Slab<Conn>,
+    pub index: Index,
+    pub dirty: Vec<ConnKey>,
+    /// (connection, its id, work) for the shard to spawn after the borrow ends.
+    pub work: Vec<(ConnKey, u64, Work)>,
+    pub bus: DynBus,
+    pub subscriber: SubscriberId,
+    pub close_linger_ms: u64,
+    pub max_queued_bytes: usize,
+    pub draining: bool,
+    pub metrics: Rc<ShardMetrics>,
+}
+
+impl ShardState {
+    /// The connection at `key` if it is still the one with `id`.
+    pub fn conn(&mut self, key: ConnKey, id: u64) -> Option<&mut Conn> {
+        self.conns.get_mut(key).filter(|c| c.id == id)
+    }
+
+    /// Moves a connection forward after anything happened to it, at `now`.
+    pub fn settle(&mut self, key: ConnKey, now: u64) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if conn.session.is_closing() {
+            if conn.close_at.is_none() {
+                conn.close_at = Some(now + self.close_linger_ms);
+            }
+            self.leave_fanout(key);
+        } else if !conn.busy {
+            let conn = &mut self.conns[key];
+            match conn.session.poll_action() {
+                Some(Action::Identify(identify)) => {
+                    conn.busy = true;
+                    self.work.push((key, conn.id, Work::Identify(identify)));
+                }
+                Some(Action::Request { id, event }) => {
+                    conn.busy = true;
+                    self.work.push((key, conn.id, Work::Request(id, event)));
+                }
+                Some(Action::Closing) => self.leave_fanout(key),
+                None => {}
+            }
+        }
+        self.write(key);
+        let conn = &mut self.conns[key];
+        conn.deadline = conn.session.poll_timeout();
+        if conn.session.should_close_socket()
+            && conn.session.queued_bytes() == 0
+            && !conn.write_shut
+        {
+            conn.shutdown_write();
+        }
+    }
+
+    /// Writes what the connection queued; wakes its IO task when the socket is full
+    /// (it then waits for writability) or on failure (it then finishes).
+    pub fn write(&mut self, key: ConnKey) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if conn.write_shut && !conn.wants_write() {
+            return;
+        }
+        match conn.flush() {
+            Ok(true) => {}
+            Ok(false) => kick(conn),
+            Err(_) => {
+                conn.done = true;
+                kick(conn);
+            }
+        }
+    }
+
+    /// Writes every dirty connection (once per delivered batch).
+    pub fn flush_dirty(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        for &key in &dirty {
+            if let Some(conn) = self.conns.get_mut(key) {
+                conn.dirty = false;
+                if conn.session.is_closing() {
+                    // A slow consumer closed by fanout: settle it (leave fanout, linger).
+                    let now = crate::driver::clock::now_ms();
+                    self.settle(key, now);
+                } else {
+                    self.write(key);
+                }
+            }
+        }
+        // Keep the allocation for the next batch.
+        self.dirty = dirty;
+        self.dirty.clear();
+    }
+
+    /// Marks a connection for the next flush.
+    pub fn mark_dirty(&mut self, key: ConnKey) {
+        if let Some(conn) = self.conns.get_mut(key) {
+            if !conn.dirty {
+                conn.dirty = true;
+                self.dirty.push(key);
+            }
+        }
+    }
+
+    /// Adds a session to a channel it now follows.
+    pub fn follow(&mut self, key: ConnKey, channel: ChannelId, offset: u64) {
+        if self.index.follow_channel(channel, offset) {
+            self.bus.subscribe(self.subscriber, Topic::Channel(channel));
+        }
+        if !self.index.follows(channel, key) {
+            self.index.add_session(channel, key);
+            if let Some(conn) = self.conns.get_mut(key) {
+                conn.channels.push(channel);
+            }
+        }
+    }
+
+    /// Removes a session from a channel.
+    pub fn unfollow(&mut self, key: ConnKey, channel: ChannelId) {
+        if self.index.remove_session(channel, key) {
+            self.bus.unsubscribe(self.subscriber, Topic::Channel(channel));
+        }
+        if let Some(conn) = self.conns.get_mut(key) {
+            conn.channels.retain(|c| *c != channel);
+        }
+    }
+
+    /// Takes a session out of fanout (it is closing or gone).
+    pub fn leave_fanout(&mut self, key: ConnKey) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let Some(user) = conn.user.take() else {
+            return;
+        };
+        let channels = std::mem::take(&mut conn.channels);
+        for channel in channels {
+            if self.index.remove_session(channel, key) {
+                self.bus.unsubscribe(self.subscriber, Topic::Channel(channel));
+            }
+        }
+        if self.index.remove_user(user, key) {
+            self.bus.unsubscribe(self.subscriber, Topic::User(user));
+        }
+        self.metrics.session_left();
+    }
+
+    /// Forgets a finished connection.
+    pub fn remove(&mut self, key: ConnKey) {
+        self.leave_fanout(key);
+        if self.conns.contains(key) {
+            let conn = self.conns.remove(key);
+            if let Some(code) = conn.session.closed_with() {
+                metrics::counter!("gateway_closes_total", "code" => code.code().to_string())
+                    .increment(1);
+            }
+            self.metrics.connection_closed();
+        }
+    }
+}
+
+/// Wakes a connection's IO task to look at it again.
+pub(crate) fn kick(conn: &mut Conn) {
+    conn.kick = true;
+    if let Some(waker) = conn.waker.take() {
+        waker.wake();
+    }
+}

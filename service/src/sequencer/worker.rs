@@ -1,0 +1,215 @@
+//! One sequencer's loop: gather, commit as one batch, publish in offset order, reply.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bus::{DynBus, Publication};
+use protocol::events::server::ChannelData;
+use protocol::events::ServerEvent;
+use storage::{DynStore, EventWrite, Outcome};
+use tokio::sync::mpsc;
+
+use super::nonce::NonceWindow;
+use super::{event, Committed, Job, Limiter, MAX_BATCH};
+use crate::chat::now_ms;
+use crate::error::{Result, ServiceError};
+
+/// Nonces remembered per sequencer; older ones are answered by storage's index.
+const NONCE_CAPACITY: usize = 100_000;
+
+/// A sequencer's worker: run it on the runtime of the channels' home.
+pub struct Worker {
+    rx: mpsc::Receiver<Job>,
+    store: DynStore,
+    bus: DynBus,
+    limiter: Limiter,
+    nonces: NonceWindow,
+}
+
+/// A job that passed the nonce window and the rate limit, waiting for its commit.
+struct Pending {
+    job: Job,
+    write: EventWrite,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        rx: mpsc::Receiver<Job>,
+        store: DynStore,
+        bus: DynBus,
+        limiter: Limiter,
+        nonce_window_ms: u64,
+    ) -> Self {
+        Self {
+            rx,
+            store,
+            bus,
+            limiter,
+            nonces: NonceWindow::new(nonce_window_ms, NONCE_CAPACITY),
+        }
+    }
+
+    /// Runs until every sender is gone.
+    pub async fn run(mut self) {
+        let mut jobs = Vec::with_capacity(MAX_BATCH);
+        while let Some(first) = self.rx.recv().await {
+            jobs.push(first);
+            while jobs.len() < MAX_BATCH {
+                match self.rx.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            let pending = self.admit(&mut jobs);
+            if !pending.is_empty() {
+                self.commit(pending).await;
+            }
+        }
+    }
+
+    /// Answers repeats of a recent nonce and rate-limited sends now; the rest goes on.
+    fn admit(&mut self, jobs: &mut Vec<Job>) -> Vec<Pending> {
+        let now = now_ms();
+        let mut pending = Vec::with_capacity(jobs.len());
+        for job in jobs.drain(..) {
+            if let EventWrite::CreateMessage(new) = &job.write {
+                if let Some(nonce) = &new.nonce {
+                    if let Some(first) = self.nonces.get(new.channel_id, new.author_id, nonce, now)
+                    {
+                        let _ = job.reply.send(Ok(Committed {
+                            offset: None,
+                            message: Some(first),
+                        }));
+                        continue;
+                    }
+                }
+            }
+            if let Some(key) = &job.rate_key {
+                if let Err(retry) = self.limiter.check(key) {
+                    let ms = u64::try_from(retry.as_millis()).unwrap_or(u64::MAX);
+                    let _ = job.reply.send(Err(ServiceError::rate_limited(ms)));
+                    continue;
+                }
+            }
+            let write = job.write.clone();
+            pending.push(Pending { job, write });
+        }
+        pending
+    }
+
+    /// One transaction for the whole batch; then publication, then the replies.
+    async fn commit(&mut self, pending: Vec<Pending>) {
+        let started = Instant::now();
+        let size = pending.len();
+        let writes = pending.iter().map(|p| p.write.clone()).collect();
+        let results = match self.store.append_events(writes).await {
+            Ok(results) if results.len() == size => results,
+            Ok(results) => {
+                let err = ServiceError::internal(format!(
+                    "append_events answered {} results for {size} events",
+                    results.len()
+                ));
+                return fail_all(pending, &err);
+            }
+            Err(err) => return fail_all(pending, &ServiceError::from(err)),
+        };
+        metrics::histogram!("sequencer_batch_events").record(size as f64);
+        metrics::histogram!("sequencer_commit_seconds").record(started.elapsed().as_secs_f64());
+
+        let now = now_ms();
+        let mut publications = Vec::with_capacity(size);
+        let mut replies = Vec::with_capacity(size);
+        for (Pending { job, write }, result) in pending.into_iter().zip(results) {
+            let answer = match result {
+                Ok(Outcome::Event { offset, message }) => {
+                    self.published(&write, offset, message, job.joined, now, &mut publications)
+                        .await
+                }
+                Ok(Outcome::Unchanged) => Ok(Committed {
+                    offset: None,
+                    message: None,
+                }),
+                Ok(Outcome::Duplicate(first)) => Ok(Committed {
+                    offset: None,
+                    message: Some(first),
+                }),
+                Err(err) => Err(ServiceError::from(err)),
+            };
+            replies.push((job.reply, answer));
+        }
+        metrics::counter!("sequencer_events_total").increment(publications.len() as u64);
+        if let Err(err) = self.bus.publish(publications).await {
+            // Committed, so acknowledged: clients that miss the events heal from
+            // storage (a gap in offsets makes them reconnect with `positions`).
+            tracing::error!(error = %err, "committed events not published");
+        }
+        for (reply, answer) in replies {
+            let _ = reply.send(answer);
+        }
+    }
+
+    /// Queues the publications of one committed event; its reply.
+    async fn published(
+        &mut self,
+        write: &EventWrite,
+        offset: u64,
+        message: Option<protocol::Message>,
+        joined: Option<protocol::User>,
+        now: u64,
+        publications: &mut Vec<Publication>,
+    ) -> Result<Committed> {
+        if let Some(message) = message.as_ref().filter(|m| m.nonce.is_some()) {
+            if matches!(write, EventWrite::CreateMessage(_)) {
+                self.nonces.insert(message, now);
+            }
+        }
+        let joiner = joined.as_ref().map(|u| u.id);
+        let Some(event) = event::of(write, message.clone(), joined) else {
+            return Err(ServiceError::internal(format!(
+                "committed {write:?} at {offset} without the data of its event"
+            )));
+        };
+        let channel = write.channel();
+        publications.push(Publication::channel_event(channel, offset, event));
+        // The joiner's sessions learn the channel in the same batch, right after the
+        // join, so they follow it from exactly that offset.
+        if let Some(user) = joiner {
+            match self.store.channel_for(channel, user).await {
+                Ok(Some(view)) => publications.push(Publication::to_users(
+                    vec![user],
+                    ServerEvent::ChannelCreated(Box::new(ChannelData { channel: view })),
+                )),
+                Ok(None) => {}
+                Err(err) => tracing::warn!(error = %err, "joined channel's view unavailable"),
+            }
+        }
+        Ok(Committed {
+            offset: Some(offset),
+            message,
+        })
+    }
+}
+
+fn fail_all(pending: Vec<Pending>, err: &ServiceError) {
+    for p in pending {
+        let _ = p.job.reply.send(Err(err.clone()));
+    }
+}
+
+/// Builds the workers of a [`super::Sequencers`] over one store and bus.
+pub(crate) fn maker(
+    store: DynStore,
+    bus: DynBus,
+    limiter: Limiter,
+    nonce_window_ms: u64,
+) -> impl Fn(mpsc::Receiver<Job>) -> Worker {
+    move |rx| {
+        Worker::new(
+            rx,
+            store.clone(),
+            bus.clone(),
+            Arc::clone(&limiter),
+            nonce_window_ms,
+        )
+    }
+}
