@@ -7,7 +7,8 @@
 //!
 //! Channel events (messages, edits, deletes, reactions, joins, leaves) move the channel
 //! offset in the same transaction as the write and return it, so offsets survive
-//! restarts. Storage does not check permissions: the service layer does.
+//! restarts. [`EventStore::append_events`] writes many such events in one transaction
+//! (group commit). Storage does not check permissions: the service layer does.
 
 pub mod backend;
 pub mod error;
@@ -19,6 +20,7 @@ pub use error::{Result, StoreError};
 pub use ops::attachments::{AttachmentRecord, AttachmentStore};
 pub use ops::blocks::BlockStore;
 pub use ops::channels::{ChannelRecord, ChannelStore, NewChannel};
+pub use ops::events::{EventStore, EventWrite, Outcome};
 pub use ops::members::MemberStore;
 pub use ops::messages::{Edit, MessageRecord, MessageStore, NewMessage, Page};
 pub use ops::mutes::MuteStore;
@@ -34,6 +36,7 @@ pub trait Store:
     + ChannelStore
     + MemberStore
     + MessageStore
+    + EventStore
     + ReactionStore
     + ReceiptStore
     + BlockStore
