@@ -188,3 +188,143 @@ fn channel_exists(conn: &Connection, channel: ChannelId) -> Result<()> {
 fn no_message() -> StoreError {
     StoreError::NotFound("message_id: no such message in this channel".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use protocol::{ChannelId, ChannelKind, MessageId, UserId, Visibility};
+
+    use super::*;
+    use crate::ops::channels::{ChannelStore, NewChannel};
+    use crate::ops::messages::{MessageStore, NewMessage};
+    use crate::ops::users::{NewUser, UserStore};
+
+    async fn store_with_channel() -> (SqliteStore, UserId, ChannelId) {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let (ann, channel) = (UserId::new(1), ChannelId::new(2));
+        store
+            .create_user(NewUser {
+                id: ann,
+                username: "ann".into(),
+                display_name: "Ann".into(),
+                password_hash: "h".into(),
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        store
+            .create_channel(NewChannel {
+                id: channel,
+                kind: ChannelKind::Group,
+                name: "g".into(),
+                visibility: Visibility::Private,
+                parent_id: None,
+                root_message_id: None,
+                owner_id: ann,
+                member_ids: Vec::new(),
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        (store, ann, channel)
+    }
+
+    fn create(channel: ChannelId, author: UserId, n: u64, content: &str) -> EventWrite {
+        EventWrite::CreateMessage(NewMessage {
+            id: MessageId::new(n),
+            channel_id: channel,
+            author_id: author,
+            content: content.into(),
+            created_at: n,
+            reply_to: None,
+            nonce: None,
+            attachment_ids: Vec::new(),
+        })
+    }
+
+    /// The COMMIT itself fails (a deferred foreign key, checked only at COMMIT, broken
+    /// by a trigger when a message says "poison"): every item had succeeded, yet the
+    /// call fails as a whole and nothing of the batch is stored; the store goes on.
+    #[tokio::test]
+    async fn a_failed_commit_writes_nothing_of_the_batch() {
+        let (store, ann, channel) = store_with_channel().await;
+        store
+            .write(|conn| {
+                conn.execute_batch(
+                    "CREATE TABLE poison (channel_id INTEGER
+                         REFERENCES channels (id) DEFERRABLE INITIALLY DEFERRED);
+                     CREATE TRIGGER poison AFTER INSERT ON messages
+                     WHEN new.content = 'poison'
+                     BEGIN INSERT INTO poison VALUES (-1); END;",
+                )
+                .store()
+            })
+            .await
+            .unwrap();
+        let ok = store
+            .append_events(vec![create(channel, ann, 10, "before")])
+            .await
+            .unwrap();
+        assert_eq!(ok[0].as_ref().unwrap().offset(), Some(1));
+
+        let failed = store
+            .append_events(vec![
+                create(channel, ann, 11, "one"),
+                create(channel, ann, 12, "poison"),
+                create(channel, ann, 13, "three"),
+            ])
+            .await;
+        assert!(failed.is_err(), "the commit failed: {failed:?}");
+        for n in 11..14 {
+            assert!(store.message(MessageId::new(n)).await.unwrap().is_none());
+        }
+        let record = store.channel(channel).await.unwrap().unwrap();
+        assert_eq!(record.offset, 1, "no offset of the failed batch stays");
+        assert_eq!(record.last_message_id, Some(MessageId::new(10)));
+
+        let after = store
+            .append_events(vec![
+                create(channel, ann, 14, "after"),
+                create(channel, ann, 15, "after"),
+            ])
+            .await
+            .unwrap();
+        let offsets: Vec<_> = after.iter().map(|r| r.as_ref().unwrap().offset()).collect();
+        assert_eq!(offsets, vec![Some(2), Some(3)]);
+        assert_eq!(
+            store
+                .create_message(match create(channel, ann, 16, "single") {
+                    EventWrite::CreateMessage(new) => new,
+                    _ => unreachable!(),
+                })
+                .await
+                .unwrap()
+                .1,
+            4
+        );
+    }
+
+    /// Savepoints nest inside the batch's transaction and are all released: after a
+    /// batch with failed items the connection is back outside any transaction.
+    #[tokio::test]
+    async fn savepoints_are_released() {
+        let (store, ann, channel) = store_with_channel().await;
+        let out = store
+            .append_events(vec![
+                create(channel, ann, 10, "ok"),
+                create(channel, ann, 10, "taken id"),
+                create(ChannelId::new(99), ann, 11, "no channel"),
+            ])
+            .await
+            .unwrap();
+        assert!(out[0].is_ok());
+        assert!(matches!(out[1], Err(StoreError::Conflict(_))));
+        assert!(matches!(out[2], Err(StoreError::NotFound(_))));
+        let outside = store
+            .inner
+            .writer
+            .run(|conn| Ok(conn.is_autocommit()))
+            .await
+            .unwrap();
+        assert!(outside);
+    }
+}
