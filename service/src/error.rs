@@ -103,7 +103,7 @@ impl From<StoreError> for ServiceError {
         match err {
             StoreError::Conflict(why) => Self::conflict(why),
             StoreError::Invalid(why) => Self::new(ErrorCode::BadRequest, why),
-            StoreError::NotFound(what) => Self::not_found(&what),
+            StoreError::NotFound(why) => Self::new(ErrorCode::NotFound, why),
             StoreError::Unavailable(why) => {
                 tracing::warn!(error = %why, "storage unavailable");
                 Self::unavailable("storage unavailable")
@@ -125,6 +125,11 @@ mod tests {
         assert_eq!(
             (e.code, e.message.as_str()),
             (ErrorCode::BadRequest, "emoji: too many")
+        );
+        let e: ServiceError = StoreError::NotFound("message_id: no such message".into()).into();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (ErrorCode::NotFound, "message_id: no such message")
         );
         let e: ServiceError = StoreError::Unavailable("db down".into()).into();
         assert_eq!(e.code, ErrorCode::Unavailable);

@@ -7,13 +7,15 @@ pub enum StoreError {
     /// A uniqueness rule was broken (e.g. the username is taken). Client fault: 409.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The named row does not exist (a message or channel that is absent, a message that
+    /// is not in the named channel, or one deleted before an edit or a reaction). Client
+    /// fault: 404; the text names the field.
+    #[error("not found: {0}")]
+    NotFound(String),
     /// The request breaks a data rule (e.g. an attachment that is not the caller's, or
     /// a 21st distinct emoji on a message). Client fault: 400; the text names the field.
     #[error("invalid: {0}")]
     Invalid(String),
-    /// The named row does not exist (or is deleted). Client fault: 404.
-    #[error("not found: {0}")]
-    NotFound(String),
     /// The backend cannot be reached or is overloaded. Backend fault: 503.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

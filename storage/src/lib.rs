@@ -7,7 +7,8 @@
 //!
 //! Channel events (messages, edits, deletes, reactions, joins, leaves) move the channel
 //! offset in the same transaction as the write and return it, so offsets survive
-//! restarts. Storage does not check permissions: the service layer does.
+//! restarts. [`EventStore::append_events`] writes many such events in one transaction
+//! (group commit). Storage does not check permissions: the service layer does.
 
 pub mod backend;
 pub mod error;

@@ -19,6 +19,8 @@ mod attachments;
 mod blocks;
 #[path = "conformance/channels.rs"]
 mod channels;
+#[path = "conformance/events.rs"]
+mod events;
 #[path = "conformance/members.rs"]
 mod members;
 #[path = "conformance/messages.rs"]
@@ -71,6 +73,14 @@ macro_rules! conformance_suite {
                 messages::edit_audit_trail,
                 messages::soft_delete_fixes_last_message,
                 reactions::counts_order_and_cap,
+                events::results_in_order,
+                events::messages_as_stored,
+                events::offsets_contiguous_per_channel,
+                events::failed_items_take_no_offset,
+                events::unchanged_items_take_no_offset,
+                events::nonce_duplicates,
+                events::batches_do_not_interleave,
+                events::full_batch_across_ten_channels,
                 receipts::only_move_forward,
                 blocks::both_ways_and_blockers_of,
                 attachments::attach_once_by_uploader,

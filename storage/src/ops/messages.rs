@@ -78,6 +78,13 @@ pub struct Edit {
 pub trait MessageStore: Send + Sync {
     /// Stores a message, attaches its attachments, sets the channel's last message,
     /// and returns it with the offset of its `MESSAGE_RECEIVED` event.
+    ///
+    /// A `(channel, author, nonce)` that is already stored (deleted or not, however old)
+    /// is `StoreError::Conflict` naming `nonce`, and nothing is written: the caller
+    /// looks the first message up with [`MessageStore::message_by_nonce`] beforehand,
+    /// and this one-item path must not publish an old event again.
+    /// [`crate::EventStore::append_events`] answers `Outcome::Duplicate` instead.
+    /// `StoreError::NotFound` when the channel does not exist.
     async fn create_message(&self, new: NewMessage) -> Result<(Message, u64)>;
     /// One message, deleted or not.
     async fn message(&self, id: MessageId) -> Result<Option<MessageRecord>>;

@@ -1,5 +1,8 @@
 //! One trait per aggregate, methods in CRUD order. Every backend mirrors this layout
 //! file for file (`backend/<name>/<aggregate>.rs`).
+//!
+//! [`events`] is the one trait that is not an aggregate: the batched write of channel
+//! events (group commit), built on the same writes as the per-aggregate methods.
 
 pub mod attachments;
 pub mod blocks;

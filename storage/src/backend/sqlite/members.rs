@@ -2,10 +2,11 @@
 //!
 //! A join or leave that changes membership moves `member_count` and the channel offset
 //! in one `UPDATE`, in the same transaction as the member row; a repeat changes nothing.
+//! The writes ([`insert_member`], [`delete_member`]) are shared with batches (`events.rs`).
 
 use async_trait::async_trait;
 use protocol::{ChannelId, Member, Role, UserId};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::codec::{id, parse_role, to_id};
 use super::error::SqlResultExt;
@@ -23,20 +24,8 @@ impl MemberStore for SqliteStore {
         user: UserId,
         role: Role,
     ) -> Result<Option<u64>> {
-        self.write(move |conn| {
-            let added = conn
-                .prepare_cached(
-                    "INSERT INTO members (channel_id, user_id, role) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT (channel_id, user_id) DO NOTHING",
-                )
-                .and_then(|mut stmt| stmt.execute(params![id(channel), id(user), role.as_str()]))
-                .store()?;
-            if added == 0 {
-                return Ok(None);
-            }
-            change_count(conn, id(channel), 1).map(Some)
-        })
-        .await
+        self.write(move |conn| insert_member(conn, id(channel), user, role))
+            .await
     }
 
     async fn member_role(&self, channel: ChannelId, user: UserId) -> Result<Option<Role>> {
@@ -123,22 +112,47 @@ impl MemberStore for SqliteStore {
     }
 
     async fn remove_member(&self, channel: ChannelId, user: UserId) -> Result<Option<u64>> {
-        self.write(move |conn| {
-            let removed = conn
-                .prepare_cached("DELETE FROM members WHERE channel_id = ?1 AND user_id = ?2")
-                .and_then(|mut stmt| stmt.execute([id(channel), id(user)]))
-                .store()?;
-            if removed == 0 {
-                return Ok(None);
-            }
-            change_count(conn, id(channel), -1).map(Some)
-        })
-        .await
+        self.write(move |conn| delete_member(conn, id(channel), user))
+            .await
     }
 }
 
+/// Adds `user` to `channel` with `role`: `Some(offset)` of the `USER_JOINED` event, or
+/// `None` when they were already a member.
+pub(super) fn insert_member(
+    conn: &Connection,
+    channel: i64,
+    user: UserId,
+    role: Role,
+) -> Result<Option<u64>> {
+    let added = conn
+        .prepare_cached(
+            "INSERT INTO members (channel_id, user_id, role) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (channel_id, user_id) DO NOTHING",
+        )
+        .and_then(|mut stmt| stmt.execute(params![channel, id(user), role.as_str()]))
+        .store()?;
+    if added == 0 {
+        return Ok(None);
+    }
+    change_count(conn, channel, 1).map(Some)
+}
+
+/// Removes `user` from `channel`: `Some(offset)` of the `USER_LEFT` event, or `None`
+/// when they were not a member.
+pub(super) fn delete_member(conn: &Connection, channel: i64, user: UserId) -> Result<Option<u64>> {
+    let removed = conn
+        .prepare_cached("DELETE FROM members WHERE channel_id = ?1 AND user_id = ?2")
+        .and_then(|mut stmt| stmt.execute([channel, id(user)]))
+        .store()?;
+    if removed == 0 {
+        return Ok(None);
+    }
+    change_count(conn, channel, -1).map(Some)
+}
+
 /// Moves `member_count` by `delta` and the offset by one; returns the new offset.
-fn change_count(conn: &rusqlite::Connection, channel: i64, delta: i64) -> Result<u64> {
+fn change_count(conn: &Connection, channel: i64, delta: i64) -> Result<u64> {
     conn.prepare_cached(
         "UPDATE channels SET member_count = MAX(member_count + ?2, 0), \
          event_offset = event_offset + 1 WHERE id = ?1 RETURNING event_offset",

@@ -4,6 +4,10 @@
 //! transaction as the row. Attachments are checked (exist, the author's, not yet
 //! attached, listed once) before anything is written, so a bad list stores nothing.
 //! Pages use the `(channel_id, id, ...)` index; `around` is two range reads.
+//!
+//! The writes themselves are plain functions on a connection ([`insert_message`],
+//! [`update_content`], [`soft_delete`]) so that the one-item methods here and a batch
+//! (`events.rs`) run the same code; only the lookups in front of them differ.
 
 use std::collections::HashSet;
 
@@ -72,72 +76,155 @@ fn claim_attachments(conn: &Connection, new: &NewMessage) -> Result<Vec<protocol
     Ok(out)
 }
 
+/// What [`insert_message`] did.
+pub(super) enum Inserted {
+    /// Stored, with the offset of its `MESSAGE_RECEIVED` event.
+    New(Message, u64),
+    /// Its `(channel, author, nonce)` was already stored: that message, unchanged.
+    Duplicate(Message),
+}
+
+/// Stores a new message (the one write behind `create_message` and a batch's
+/// `CreateMessage`): the nonce check, attachments, the channel's offset and last
+/// message, the row.
+pub(super) fn insert_message(conn: &Connection, new: NewMessage) -> Result<Inserted> {
+    let message = new_id(new.id, "id")?;
+    let channel = id(new.channel_id);
+    if let Some(nonce) = &new.nonce {
+        // Checked first, in the same transaction; the unique index is the backstop.
+        let first = conn
+            .prepare_cached(
+                "SELECT id FROM messages WHERE channel_id = ?1 AND author_id = ?2 AND nonce = ?3",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![channel, id(new.author_id), nonce], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .optional()
+            })
+            .store()?;
+        if let Some(first) = first {
+            let (stored, _) = load_message(conn, first)?.ok_or_else(|| {
+                StoreError::Internal("message vanished inside its transaction".into())
+            })?;
+            return Ok(Inserted::Duplicate(stored));
+        }
+    }
+    let attachments = claim_attachments(conn, &new)?;
+    let author = load_user(conn, id(new.author_id))?
+        .ok_or_else(|| StoreError::Invalid("author_id: no such user".into()))?;
+    let offset = conn
+        .prepare_cached(
+            "UPDATE channels SET event_offset = event_offset + 1, \
+             last_message_id = MAX(COALESCE(last_message_id, 0), ?2) \
+             WHERE id = ?1 RETURNING event_offset",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([channel, message], |row| row.get::<_, i64>(0))
+                .optional()
+        })
+        .store()?
+        .map(to_u64)
+        .ok_or_else(no_channel)?;
+    conn.prepare_cached(
+        "INSERT INTO messages (id, channel_id, author_id, content, created_at, reply_to, \
+         nonce, event_offset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            message,
+            channel,
+            id(new.author_id),
+            new.content,
+            int(new.created_at),
+            new.reply_to.map(id),
+            new.nonce,
+            int(offset),
+        ])
+    })
+    .store()?;
+    if !attachments.is_empty() {
+        let mut stmt = conn
+            .prepare_cached("UPDATE attachments SET message_id = ?2, position = ?3 WHERE id = ?1")
+            .store()?;
+        for (position, attachment) in attachments.iter().enumerate() {
+            let position = i64::try_from(position).unwrap_or(i64::MAX);
+            stmt.execute([id(attachment.id), message, position])
+                .store()?;
+        }
+    }
+    Ok(Inserted::New(
+        Message {
+            id: new.id,
+            channel_id: new.channel_id,
+            author,
+            content: new.content,
+            created_at: new.created_at,
+            edited_at: None,
+            reply_to: new.reply_to,
+            attachments,
+            reactions: Vec::new(),
+            nonce: new.nonce,
+        },
+        offset,
+    ))
+}
+
+/// Replaces the content of the undeleted `message` of `channel` (the caller checked
+/// both), keeps the old text in the audit trail, moves the offset; the message as
+/// stored and the offset.
+pub(super) fn update_content(
+    conn: &Connection,
+    message: i64,
+    channel: i64,
+    content: &str,
+    edited_at: u64,
+) -> Result<(Message, u64)> {
+    conn.prepare_cached(
+        "INSERT INTO message_edits (message_id, content, edited_at) \
+         SELECT id, content, ?2 FROM messages WHERE id = ?1",
+    )
+    .and_then(|mut stmt| stmt.execute([message, int(edited_at)]))
+    .store()?;
+    conn.prepare_cached("UPDATE messages SET content = ?2, edited_at = ?3 WHERE id = ?1")
+        .and_then(|mut stmt| stmt.execute(params![message, content, int(edited_at)]))
+        .store()?;
+    let offset = bump_offset(conn, channel)?;
+    let (edited, _) = load_message(conn, message)?
+        .ok_or_else(|| StoreError::Internal("message vanished inside its transaction".into()))?;
+    Ok((edited, offset))
+}
+
+/// Soft-deletes the undeleted `message` of `channel` (the caller checked both), fixes
+/// the channel's last message, moves the offset; the offset.
+pub(super) fn soft_delete(
+    conn: &Connection,
+    message: i64,
+    channel: i64,
+    deleted_at: u64,
+) -> Result<u64> {
+    conn.prepare_cached("UPDATE messages SET deleted_at = ?2 WHERE id = ?1")
+        .and_then(|mut stmt| stmt.execute([message, int(deleted_at)]))
+        .store()?;
+    conn.prepare_cached(
+        "UPDATE channels SET last_message_id = \
+         (SELECT MAX(id) FROM messages WHERE channel_id = ?1 AND deleted_at IS NULL) \
+         WHERE id = ?1 AND last_message_id = ?2",
+    )
+    .and_then(|mut stmt| stmt.execute([channel, message]))
+    .store()?;
+    bump_offset(conn, channel)
+}
+
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn create_message(&self, new: NewMessage) -> Result<(Message, u64)> {
-        let message = new_id(new.id, "id")?;
-        self.write(move |conn| {
-            let attachments = claim_attachments(conn, &new)?;
-            let author = load_user(conn, id(new.author_id))?
-                .ok_or_else(|| StoreError::Invalid("author_id: no such user".into()))?;
-            let channel = id(new.channel_id);
-            let offset = conn
-                .prepare_cached(
-                    "UPDATE channels SET event_offset = event_offset + 1, \
-                     last_message_id = MAX(COALESCE(last_message_id, 0), ?2) \
-                     WHERE id = ?1 RETURNING event_offset",
-                )
-                .and_then(|mut stmt| {
-                    stmt.query_row([channel, message], |row| row.get::<_, i64>(0))
-                        .optional()
-                })
-                .store()?
-                .map(to_u64)
-                .ok_or_else(no_channel)?;
-            conn.prepare_cached(
-                "INSERT INTO messages (id, channel_id, author_id, content, created_at, reply_to, \
-                 nonce, event_offset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    message,
-                    channel,
-                    id(new.author_id),
-                    new.content,
-                    int(new.created_at),
-                    new.reply_to.map(id),
-                    new.nonce,
-                    int(offset),
-                ])
-            })
-            .store()?;
-            if !attachments.is_empty() {
-                let mut stmt = conn
-                    .prepare_cached(
-                        "UPDATE attachments SET message_id = ?2, position = ?3 WHERE id = ?1",
-                    )
-                    .store()?;
-                for (position, attachment) in attachments.iter().enumerate() {
-                    let position = i64::try_from(position).unwrap_or(i64::MAX);
-                    stmt.execute([id(attachment.id), message, position])
-                        .store()?;
-                }
-            }
-            Ok((
-                Message {
-                    id: new.id,
-                    channel_id: new.channel_id,
-                    author,
-                    content: new.content,
-                    created_at: new.created_at,
-                    edited_at: None,
-                    reply_to: new.reply_to,
-                    attachments,
-                    reactions: Vec::new(),
-                    nonce: new.nonce,
-                },
-                offset,
-            ))
+        self.write(move |conn| match insert_message(conn, new)? {
+            Inserted::New(message, offset) => Ok((message, offset)),
+            Inserted::Duplicate(first) => Err(StoreError::Conflict(format!(
+                "nonce: already used for message {}",
+                first.id
+            ))),
         })
         .await
     }
@@ -237,20 +324,7 @@ impl MessageStore for SqliteStore {
             let Some((channel, None)) = message_channel(conn, message)? else {
                 return Ok(None);
             };
-            conn.prepare_cached(
-                "INSERT INTO message_edits (message_id, content, edited_at) \
-                 SELECT id, content, ?2 FROM messages WHERE id = ?1",
-            )
-            .and_then(|mut stmt| stmt.execute([message, int(edited_at)]))
-            .store()?;
-            conn.prepare_cached("UPDATE messages SET content = ?2, edited_at = ?3 WHERE id = ?1")
-                .and_then(|mut stmt| stmt.execute(params![message, content, int(edited_at)]))
-                .store()?;
-            let offset = bump_offset(conn, id(channel))?;
-            let (edited, _) = load_message(conn, message)?.ok_or_else(|| {
-                StoreError::Internal("message vanished inside its transaction".into())
-            })?;
-            Ok(Some((edited, offset)))
+            update_content(conn, message, id(channel), &content, edited_at).map(Some)
         })
         .await
     }
@@ -261,18 +335,7 @@ impl MessageStore for SqliteStore {
             let Some((channel, None)) = message_channel(conn, message)? else {
                 return Ok(None);
             };
-            let channel = id(channel);
-            conn.prepare_cached("UPDATE messages SET deleted_at = ?2 WHERE id = ?1")
-                .and_then(|mut stmt| stmt.execute([message, int(deleted_at)]))
-                .store()?;
-            conn.prepare_cached(
-                "UPDATE channels SET last_message_id = \
-                 (SELECT MAX(id) FROM messages WHERE channel_id = ?1 AND deleted_at IS NULL) \
-                 WHERE id = ?1 AND last_message_id = ?2",
-            )
-            .and_then(|mut stmt| stmt.execute([channel, message]))
-            .store()?;
-            bump_offset(conn, channel).map(Some)
+            soft_delete(conn, message, id(channel), deleted_at).map(Some)
         })
         .await
     }

@@ -13,10 +13,16 @@ use super::error::SqlResultExt;
 use crate::error::Result;
 
 /// Every migration, by version, in order.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../../../migrations/sqlite/0001_init.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../../migrations/sqlite/0002_nonce_unique.sql"),
+    ),
+];
 
 /// Applies every migration `conn` lacks; returns how many were applied.
 pub fn migrate(conn: &mut Connection) -> Result<usize> {
@@ -88,5 +94,63 @@ mod tests {
             })
             .unwrap();
         assert_eq!(count, i64::try_from(MIGRATIONS.len()).unwrap());
+    }
+
+    #[test]
+    fn nonce_duplicates_keep_the_oldest_then_become_impossible() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // A database at version 1, with duplicates its plain index allowed.
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, 0);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[0].1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, username, display_name, search_name, password_hash, created_at)
+                 VALUES (1, 'ann', 'Ann', ' ann', 'x', 0), (2, 'bob', 'Bob', ' bob', 'x', 0);
+             INSERT INTO channels (id, kind, name, search_name, visibility, owner_id, created_at)
+                 VALUES (10, 'group', 'g', 'g', 'private', 1, 0);
+             INSERT INTO messages (id, channel_id, author_id, content, created_at, nonce, event_offset)
+                 VALUES (103, 10, 1, 'third', 3, 'n', 3),
+                        (101, 10, 1, 'first', 1, 'n', 1),
+                        (102, 10, 1, 'second', 2, 'n', 2),
+                        (104, 10, 2, 'bob', 4, 'n', 4),
+                        (105, 10, 1, 'other nonce', 5, 'm', 5),
+                        (106, 10, 1, 'no nonce', 6, NULL, 6);",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), MIGRATIONS.len() - 1);
+        let nonces: Vec<(i64, Option<String>)> = conn
+            .prepare("SELECT id, nonce FROM messages ORDER BY id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let some = |n: &str| Some(n.to_owned());
+        assert_eq!(
+            nonces,
+            vec![
+                (101, some("n")),
+                (102, None),
+                (103, None),
+                (104, some("n")),
+                (105, some("m")),
+                (106, None),
+            ]
+        );
+        let again = conn.execute(
+            "INSERT INTO messages (id, channel_id, author_id, content, created_at, nonce, event_offset)
+             VALUES (107, 10, 1, 'again', 7, 'n', 7)",
+            [],
+        );
+        assert!(again.is_err(), "the unique index refuses a repeated nonce");
+        conn.execute(
+            "INSERT INTO messages (id, channel_id, author_id, content, created_at, nonce, event_offset)
+             VALUES (108, 10, 1, 'no nonce again', 8, NULL, 8)",
+            [],
+        )
+        .unwrap();
     }
 }

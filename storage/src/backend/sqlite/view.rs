@@ -199,7 +199,7 @@ impl RawView {
     }
 }
 
-/// `Invalid` for a channel id that names nothing.
+/// `NotFound` for a channel id that names nothing.
 pub(crate) fn no_channel() -> StoreError {
-    StoreError::Invalid("channel_id: no such channel".into())
+    StoreError::NotFound("channel_id: no such channel".into())
 }
