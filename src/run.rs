@@ -167,7 +167,9 @@ async fn production_chat(args: &ServeArgs) -> anyhow::Result<Chat> {
     tracing::warn!("no Redis bus: changes made through another process (e.g. a separate `layer4 api`) do not reach this process's clients; run `layer4 dev` for one node");
     std::fs::create_dir_all(&args.store.data_dir)?;
     let store: DynStore = open_sqlite(&sqlite_path(&args.store)?).await?;
-    let bus: DynBus = Arc::new(LocalBus::with_replay(args.gateway.config(args.bind).replay_buffer));
+    let bus: DynBus = Arc::new(LocalBus::with_replay(
+        args.gateway.config(args.bind).replay_buffer,
+    ));
     Ok(Chat::new(
         store,
         bus,

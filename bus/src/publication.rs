@@ -106,7 +106,12 @@ mod tests {
         assert!(p.touches(&Topic::Channel(ChannelId::new(5))));
         assert!(!p.touches(&Topic::Channel(ChannelId::new(6))));
         let u = Publication::to_users(vec![UserId::new(1)], ServerEvent::Pong(Empty {}));
-        assert_eq!(codec::decode_server(&u.msgpack, Encoding::MsgPack).unwrap().s, None);
+        assert_eq!(
+            codec::decode_server(&u.msgpack, Encoding::MsgPack)
+                .unwrap()
+                .s,
+            None
+        );
         assert!(u.touches(&Topic::User(UserId::new(1))));
         assert!(!u.touches(&Topic::User(UserId::new(2))));
     }

@@ -93,7 +93,10 @@ mod tests {
     fn replays_exactly_what_follows() {
         let r = ring(1..=10, 256);
         assert_eq!(r.after(7), Replay::Events(vec![80, 90, 100]));
-        assert_eq!(r.after(0), Replay::Events((1..=10).map(|s| s * 10).collect()));
+        assert_eq!(
+            r.after(0),
+            Replay::Events((1..=10).map(|s| s * 10).collect())
+        );
         assert_eq!(r.after(10), Replay::Events(vec![]));
         assert_eq!(r.after(11), Replay::Events(vec![]));
     }

@@ -10,7 +10,7 @@ use api::{ApiConfig, ApiState};
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use bus::{Bus, LocalBus, Publication, Subscription};
+use bus::{LocalBus, Publication, Subscription};
 use protocol::events::client::SendMessage;
 use protocol::{ChannelId, Message, UserId};
 use serde_json::{json, Value};

@@ -103,7 +103,10 @@ mod tests {
     fn a_new_follower_without_position_starts_at_the_newest_offset() {
         // Storage said 10; 11 and 12 were already published: they will not come live.
         let plan = Plan::new(10, None, None, ring(11..=12));
-        assert_eq!((plan.offset, plan.replay.len(), plan.resync), (12, 0, false));
+        assert_eq!(
+            (plan.offset, plan.replay.len(), plan.resync),
+            (12, 0, false)
+        );
         // Storage is ahead of the ring (13 committed, not yet published): it comes live
         // and the shard drops it as at or below the offset it follows.
         let plan = Plan::<u64>::new(13, None, None, ring(11..=12));
@@ -120,7 +123,10 @@ mod tests {
 
     #[test]
     fn positions_are_replayed_completely_or_resynced() {
-        assert_eq!(Plan::new(10, None, Some(7), ring(5..=10)).replay, [8, 9, 10]);
+        assert_eq!(
+            Plan::new(10, None, Some(7), ring(5..=10)).replay,
+            [8, 9, 10]
+        );
         assert!(Plan::<u64>::new(10, None, Some(7), Replay::Gap { newest: 10 }).resync);
         assert!(Plan::new(10, None, Some(11), ring(1..=10)).resync, "ahead");
         let current = Plan::new(10, None, Some(10), ring(1..=10));

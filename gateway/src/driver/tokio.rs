@@ -81,6 +81,7 @@ pub(crate) async fn handshake(shard: Rc<Shard>, mut stream: TcpStream, slot: Opt
             dirty: false,
             kick: false,
             waker: None,
+            awaits_writable: false,
             deadline: None,
             close_at: None,
             write_shut: false,
@@ -90,7 +91,9 @@ pub(crate) async fn handshake(shard: Rc<Shard>, mut stream: TcpStream, slot: Opt
             user_slot: None,
         });
         state.metrics.connection_opened();
-        state.conns[key].session.handle_read(&upgraded.leftover, now);
+        state.conns[key]
+            .session
+            .handle_read(&upgraded.leftover, now);
         state.settle(key, now);
         key
     };
@@ -110,7 +113,9 @@ async fn io(shard: Rc<Shard>, key: ConnKey, id: u64, stream: Rc<TcpStream>) {
                 state.remove(key);
                 return;
             }
-            if conn.wants_write() {
+            // Set while this task runs too: its own settle() then does not kick it.
+            conn.awaits_writable = conn.wants_write();
+            if conn.awaits_writable {
                 Interest::READABLE | Interest::WRITABLE
             } else {
                 Interest::READABLE
@@ -166,11 +171,7 @@ async fn wait(
             conn.kick = false;
             return Poll::Ready(None);
         }
-        if !conn
-            .waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
+        if !conn.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             conn.waker = Some(cx.waker().clone());
         }
         Poll::Pending

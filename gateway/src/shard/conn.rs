@@ -42,6 +42,8 @@ pub(crate) struct Conn {
     pub kick: bool,
     /// The IO task's waker while it waits.
     pub waker: Option<Waker>,
+    /// The IO task waits for writability already (a blocked write needs no kick).
+    pub awaits_writable: bool,
     /// When the shard's tick must call the session's timeout handler.
     pub deadline: Option<u64>,
     /// When a closing connection is dropped regardless.

@@ -55,8 +55,13 @@ impl ShardState {
         let mut delivered = 0;
         if offset > last + 1 {
             match self.bus.replay(channel, last) {
-                Replay::Events(missed) if missed.first().and_then(|m| m.offset) == Some(last + 1) => {
-                    for m in missed.iter().filter(|m| m.offset.is_some_and(|s| s < offset)) {
+                Replay::Events(missed)
+                    if missed.first().and_then(|m| m.offset) == Some(last + 1) =>
+                {
+                    for m in missed
+                        .iter()
+                        .filter(|m| m.offset.is_some_and(|s| s < offset))
+                    {
                         delivered += self.channel_event_in_order(channel, m);
                     }
                 }

@@ -93,6 +93,9 @@ impl ShardState {
         }
         match conn.flush() {
             Ok(true) => {}
+            // The IO task must wait for writability: tell it, unless it already does
+            // (or is the caller, and looks at its interest next).
+            Ok(false) if conn.awaits_writable => {}
             Ok(false) => kick(conn),
             Err(_) => {
                 conn.done = true;
@@ -147,7 +150,8 @@ impl ShardState {
     /// Removes a session from a channel.
     pub fn unfollow(&mut self, key: ConnKey, channel: ChannelId) {
         if self.index.remove_session(channel, key) {
-            self.bus.unsubscribe(self.subscriber, Topic::Channel(channel));
+            self.bus
+                .unsubscribe(self.subscriber, Topic::Channel(channel));
         }
         if let Some(conn) = self.conns.get_mut(key) {
             conn.channels.retain(|c| *c != channel);
@@ -165,7 +169,8 @@ impl ShardState {
         let channels = std::mem::take(&mut conn.channels);
         for channel in channels {
             if self.index.remove_session(channel, key) {
-                self.bus.unsubscribe(self.subscriber, Topic::Channel(channel));
+                self.bus
+                    .unsubscribe(self.subscriber, Topic::Channel(channel));
             }
         }
         if self.index.remove_user(user, key) {

@@ -213,4 +213,3 @@ async fn request_task(
     }
     spawn_work(&shard);
 }
-

@@ -58,7 +58,8 @@ impl Chat {
             ServerEvent::ChannelCreated(Box::new(ChannelData {
                 channel: channel.clone(),
             })),
-        )).await;
+        ))
+        .await;
         Ok(channel)
     }
 
@@ -127,7 +128,8 @@ impl Chat {
                 self.publish(Publication::to_users(
                     vec![member],
                     ServerEvent::ChannelUpdated(Box::new(ChannelData { channel: view })),
-                )).await;
+                ))
+                .await;
             }
         } else {
             let view = self.channel_view(channel, NOBODY).await?;
@@ -135,7 +137,8 @@ impl Chat {
                 channel,
                 Vec::new(),
                 ServerEvent::ChannelUpdated(Box::new(ChannelData { channel: view })),
-            )).await;
+            ))
+            .await;
         }
         self.channel_view(channel, user).await
     }
@@ -161,7 +164,8 @@ impl Chat {
             ServerEvent::ChannelDeleted(ChannelDeleted {
                 channel_id: channel,
             }),
-        )).await;
+        ))
+        .await;
         Ok(())
     }
 

@@ -33,7 +33,8 @@ impl Chat {
                 self.publish(Publication::to_users(
                     vec![member],
                     ServerEvent::ChannelCreated(Box::new(ChannelData { channel: view })),
-                )).await;
+                ))
+                .await;
             }
         }
         Ok((self.channel_view(record.id, user).await?, created))

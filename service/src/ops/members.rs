@@ -181,8 +181,8 @@ impl Chat {
 
 #[cfg(test)]
 mod tests {
-    use protocol::events::ServerEvent;
     use bus::Target;
+    use protocol::events::ServerEvent;
     use protocol::{ErrorCode, Visibility};
 
     use super::*;

@@ -141,9 +141,9 @@ impl Chat {
 
 #[cfg(test)]
 mod tests {
+    use bus::Target;
     use protocol::events::server::MessageDeleted;
     use protocol::events::ServerEvent;
-    use bus::Target;
     use protocol::{ErrorCode, Role, Visibility};
 
     use super::*;

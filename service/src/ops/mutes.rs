@@ -40,7 +40,8 @@ impl Chat {
         self.publish(Publication::to_users(
             vec![user],
             ServerEvent::ChannelUpdated(Box::new(ChannelData { channel: view })),
-        )).await;
+        ))
+        .await;
         Ok(())
     }
 }

@@ -56,7 +56,8 @@ impl Chat {
             ServerEvent::ChannelCreated(Box::new(ChannelData {
                 channel: channel.clone(),
             })),
-        )).await;
+        ))
+        .await;
         Ok(channel)
     }
 }

@@ -65,7 +65,8 @@ impl Chat {
         } else {
             ServerEvent::TypingStopped(data)
         };
-        self.publish(Publication::ephemeral(channel, except, event)).await;
+        self.publish(Publication::ephemeral(channel, except, event))
+            .await;
         Ok(())
     }
 }

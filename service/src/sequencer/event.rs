@@ -1,6 +1,8 @@
 //! The event a committed write publishes (PROTOCOL.md section 7).
 
-use protocol::events::server::{ChannelUser, MessageData, MessageDeleted, ReactionData, UserJoined};
+use protocol::events::server::{
+    ChannelUser, MessageData, MessageDeleted, ReactionData, UserJoined,
+};
 use protocol::events::ServerEvent;
 use protocol::{Message, User};
 use storage::EventWrite;
