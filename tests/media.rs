@@ -179,7 +179,15 @@ async fn uploads_each_allowed_type_and_serves_it_back() {
         &image::DynamicImage::ImageRgba8(picture(40, 20).to_rgba8()),
         image::ImageFormat::Gif,
     );
-    let cases: Vec<(&str, Vec<u8>, &str, Option<(u64, u64)>, bool)> = vec![
+    // (name, bytes, stored type, image size, shown inline)
+    type Case = (
+        &'static str,
+        Vec<u8>,
+        &'static str,
+        Option<(u64, u64)>,
+        bool,
+    );
+    let cases: Vec<Case> = vec![
         ("cat.png", png, "image/png", Some((640, 480)), true),
         ("photo.jpg", jpeg, "image/jpeg", Some((300, 600)), true),
         ("anim.gif", gif, "image/gif", Some((40, 20)), true),
