@@ -126,6 +126,59 @@ pub struct ApiArgs {
     /// Browser origins allowed by CORS, comma-separated (`*` for any; unset: CORS off).
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Folder for uploaded files (default: DATA_DIR/media). Ignored with MEDIA_S3_BUCKET.
+    #[arg(long, env = "MEDIA_DIR")]
+    pub media_dir: Option<PathBuf>,
+    /// Store uploads in this S3-compatible bucket instead of MEDIA_DIR.
+    #[arg(long, env = "MEDIA_S3_BUCKET")]
+    pub media_s3_bucket: Option<String>,
+    /// The bucket's region (default us-east-1).
+    #[arg(long, env = "MEDIA_S3_REGION")]
+    pub media_s3_region: Option<String>,
+    /// The endpoint of a non-AWS S3 service (MinIO, Ceph, R2...), e.g. http://minio:9000.
+    #[arg(long, env = "MEDIA_S3_ENDPOINT")]
+    pub media_s3_endpoint: Option<String>,
+    /// Allow a plain-http MEDIA_S3_ENDPOINT.
+    #[arg(long, env = "MEDIA_S3_ALLOW_HTTP", default_value_t = false)]
+    pub media_s3_allow_http: bool,
+    /// S3 access key id (unset: instance or web-identity credentials).
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub aws_access_key_id: Option<String>,
+    /// S3 secret access key.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub aws_secret_access_key: Option<String>,
+    /// Largest upload in bytes (413 over it).
+    #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = api::media::config::DEFAULT_MAX_UPLOAD_BYTES)]
+    pub max_upload_bytes: u64,
+}
+
+impl ApiArgs {
+    /// The media settings these flags describe, with files under `data_dir/media` by
+    /// default.
+    pub fn media(&self, data_dir: &std::path::Path) -> api::media::MediaConfig {
+        use api::media::{MediaBackend, MediaConfig, S3Config};
+        let backend = match &self.media_s3_bucket {
+            Some(bucket) => MediaBackend::S3(S3Config {
+                bucket: bucket.clone(),
+                region: self.media_s3_region.clone(),
+                endpoint: self.media_s3_endpoint.clone(),
+                access_key_id: self.aws_access_key_id.clone(),
+                secret_access_key: self.aws_secret_access_key.clone(),
+                allow_http: self.media_s3_allow_http,
+            }),
+            None => MediaBackend::Local {
+                dir: self
+                    .media_dir
+                    .clone()
+                    .unwrap_or_else(|| data_dir.join("media")),
+            },
+        };
+        MediaConfig {
+            backend,
+            max_upload_bytes: self.max_upload_bytes,
+            ..MediaConfig::default()
+        }
+    }
 }
 
 /// `layer4 dev`.

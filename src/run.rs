@@ -42,6 +42,7 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
     let mut api = api::ApiConfig::default();
     api.register_per_min = args.api.auth_rate_per_min.unwrap_or(1000);
     apply_api_args(&mut api, &args.api);
+    api.media = args.api.media(&args.store.data_dir);
     let config = StackConfig {
         api_addr: SocketAddr::new(args.bind, args.api.api_port),
         chat,
@@ -88,6 +89,7 @@ pub async fn api(args: ServeArgs) -> anyhow::Result<()> {
         config.register_per_min = rate;
     }
     apply_api_args(&mut config, &args.api);
+    config.media = args.api.media(&args.store.data_dir);
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.api.api_port)).await?;
     tracing::info!(addr = %listener.local_addr()?, "api listening");

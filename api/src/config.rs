@@ -3,6 +3,8 @@
 
 use protocol::limits;
 
+use crate::media::MediaConfig;
+
 /// Settings of the HTTP API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfig {
@@ -24,6 +26,11 @@ pub struct ApiConfig {
     /// `*` allows any. Default none: no CORS headers, so other origins cannot read
     /// answers.
     pub cors_origins: Vec<String>,
+    /// Uploads and downloads: where files go, size and pixel caps (see
+    /// [`MediaConfig`]).
+    pub media: MediaConfig,
+    /// How long one search may run in storage before it answers `503`. Default 2000 ms.
+    pub search_time_budget_ms: u64,
 }
 
 impl Default for ApiConfig {
@@ -36,6 +43,8 @@ impl Default for ApiConfig {
             body_limit: 1024 * 1024,
             rate_limit_max_keys: 100_000,
             cors_origins: Vec::new(),
+            media: MediaConfig::default(),
+            search_time_budget_ms: 2_000,
         }
     }
 }

@@ -173,6 +173,20 @@ error_set! {
 }
 
 error_set! {
+    /// Answers of an upload besides its own.
+    UploadErrors:
+        400 => "BAD_REQUEST: not multipart/form-data, no `file` part, an empty file, or an image that does not decode",
+        413 => "TOO_LARGE: a file over 50 MiB, or an image over the pixel limit",
+        415 => "UNSUPPORTED_MEDIA_TYPE: the file's bytes are not of an allowed type (SVG, HTML and executables are not)",
+}
+
+error_set! {
+    /// Answers of a media download besides its own.
+    DownloadErrors:
+        404 => "NOT_FOUND: no such attachment, a wrong name or signature, or a deleted message's file",
+}
+
+error_set! {
     /// Answers of a route on one channel (or message) the caller must be a member of.
     MemberErrors:
         403 => "FORBIDDEN: a public channel the caller is not a member of, or a role check",

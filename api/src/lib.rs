@@ -8,12 +8,13 @@
 //! and oversized bodies, is `{"error": {"code", "message"}}` ([`error`]).
 //!
 //! It is not the gateway and never imports it: changes reach connected clients
-//! through the bus. Uploads, media and search join later under `routes/`.
+//! through the bus. Uploads and downloads have their mechanics in [`media`].
 
 pub mod config;
 pub mod de;
 pub mod error;
 pub mod extract;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, channels, dm, messages, system, users};
+use crate::routes::{auth, channels, dm, media, messages, search, system, users};
 
 /// The API's OpenAPI document.
 #[derive(OpenApi)]
@@ -44,6 +44,10 @@ use crate::routes::{auth, channels, dm, messages, system, users};
         messages::edits::edits,
         messages::thread::thread,
         dm::create::create,
+        media::upload::upload,
+        media::download::download,
+        media::thumbnail::thumbnail,
+        search::messages::search,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerAuth),
@@ -51,7 +55,8 @@ use crate::routes::{auth, channels, dm, messages, system, users};
         (name = "auth", description = "Register and login"),
         (name = "users", description = "Profiles, search and blocks"),
         (name = "channels", description = "Groups, DMs, members, receipts and mutes"),
-        (name = "messages", description = "History, edits and threads"),
+        (name = "messages", description = "History, edits, threads and search"),
+        (name = "media", description = "Uploads and downloads"),
         (name = "system", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -91,10 +96,14 @@ mod tests {
             ("/api/chat/channels/{id}/members/{user_id}", "delete"),
             ("/api/chat/dm/create", "post"),
             ("/readyz", "get"),
+            ("/api/chat/media/upload", "post"),
+            ("/media/{id}/{filename}", "get"),
+            ("/media/{id}/thumbnail", "get"),
+            ("/api/chat/search", "get"),
         ] {
             assert!(paths[path][method].is_object(), "{method} {path}");
         }
-        assert_eq!(paths.len(), 21);
+        assert_eq!(paths.len(), 25);
         let register = &paths["/api/auth/register"]["post"]["responses"];
         for status in ["201", "400", "409", "413", "415", "429", "500", "503"] {
             assert!(register[status].is_object(), "register {status}");

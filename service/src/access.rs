@@ -62,6 +62,13 @@ impl Chat {
         Ok(Visible { record, role })
     }
 
+    /// `Ok` when `user` is a member of `channel`; `FORBIDDEN` when they can see it
+    /// without being a member, else `NOT_FOUND`. For callers that must answer
+    /// visibility before anything else, e.g. before reading a request body.
+    pub async fn check_member(&self, user: UserId, channel: ChannelId) -> Result<()> {
+        self.member(user, channel).await.map(|_| ())
+    }
+
     /// The channel and the caller's role if they are a member; `FORBIDDEN` when they
     /// can see it without being a member, else `NOT_FOUND`.
     pub(crate) async fn member(

@@ -86,6 +86,7 @@ macro_rules! conformance_suite {
                 attachments::attach_once_by_uploader,
                 search::words_case_membership_and_deletes,
                 search::filters_and_total,
+                search::ranked_by_relevance_then_recency,
             );
         }
     };

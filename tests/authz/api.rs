@@ -188,6 +188,22 @@ fn non_members(w: &World, rows: &mut Vec<Row>) {
         };
         rows.push(on.row(method, template, (w.public, w.bob.id), carol(), public));
     }
+    // Search names a channel in its query: one she cannot see is 404, the public one
+    // she is not in 403.
+    for (channel, expect) in [
+        (w.private, Expect::Refused(404, "NOT_FOUND")),
+        (w.dm, Expect::Refused(404, "NOT_FOUND")),
+        (w.public, Expect::Refused(403, "FORBIDDEN")),
+    ] {
+        rows.push(Row {
+            method: "GET",
+            template: "/api/chat/search",
+            path: format!("/api/chat/search?q=a&channel_id={channel}"),
+            body: None,
+            caller: carol(),
+            expect,
+        });
+    }
     for (method, template) in MESSAGE_ROUTES {
         for message in [w.alice_private, w.dm_message] {
             rows.push(on.row(

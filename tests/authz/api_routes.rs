@@ -210,5 +210,35 @@ pub fn routes(w: &World) -> Vec<Route> {
             Some(json!({"user_id": w.frank.id.to_string()})),
             Auth,
         ),
+        // The token is checked before the (multipart) body is read.
+        r(
+            "POST",
+            "/api/chat/media/upload",
+            "/api/chat/media/upload".into(),
+            None,
+            Auth,
+        ),
+        // Downloads take no token: without the url's signature nothing is found.
+        r(
+            "GET",
+            "/media/{id}/{filename}",
+            format!("/media/{msg}/notes.txt"),
+            None,
+            Public(404),
+        ),
+        r(
+            "GET",
+            "/media/{id}/thumbnail",
+            format!("/media/{msg}/thumbnail"),
+            None,
+            Public(404),
+        ),
+        r(
+            "GET",
+            "/api/chat/search",
+            "/api/chat/search?q=a".into(),
+            None,
+            Auth,
+        ),
     ]
 }

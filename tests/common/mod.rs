@@ -61,7 +61,11 @@ impl Node {
     }
 
     /// Starts on an existing data folder (restart tests).
-    pub async fn start_in(dir: tempfile::TempDir, config: StackConfig) -> Self {
+    pub async fn start_in(dir: tempfile::TempDir, mut config: StackConfig) -> Self {
+        // Uploads go to the node's own folder unless a test chose one.
+        if config.api.media == api::media::MediaConfig::default() {
+            config.api.media = api::media::MediaConfig::local(dir.path().join("media"));
+        }
         let store = open_sqlite(&dir.path().join("layer4.db")).await.unwrap();
         let stack = Stack::start(config, store).await.unwrap();
         Self {

@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use protocol::limits::MAX_NESTING_DEPTH;
 use protocol::ErrorCode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -17,6 +18,29 @@ use crate::error::ApiError;
 /// A JSON request body (as an extractor) or response body.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
+
+/// A JSON request body whose rejection waits until the handler asks for the value
+/// ([`LateJson::into_inner`]), so a handler can answer who may act (`404`, `403`)
+/// before what was sent (`400`, `413`, `415`).
+#[derive(Debug)]
+pub struct LateJson<T>(Result<T, ApiError>);
+
+impl<T> LateJson<T> {
+    /// The body, or the error reading it.
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for LateJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Ok(LateJson(
+            Json::<T>::from_request(req, state).await.map(|Json(v)| v),
+        ))
+    }
+}
 
 /// A JSON request body that may be absent: an empty body, or a JSON `null`, is
 /// `T::default()` (the document describes such a body as optional and nullable).
@@ -96,12 +120,20 @@ async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError
 
 /// Parses a JSON body, naming the field on error.
 /// Every request body of the API is an object; serde would also take a struct as an
-/// array of its fields, which no client means.
+/// array of its fields, which no client means. Nesting deeper than
+/// [`MAX_NESTING_DEPTH`] is refused wherever it is, before serde sees the body: serde
+/// skips the value of an unknown key without counting its depth.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => {}
         None => return Err(ApiError::bad_request("body", "invalid JSON: empty")),
         Some(_) => return Err(ApiError::bad_request("body", "must be a JSON object")),
+    }
+    if too_deep(bytes, MAX_NESTING_DEPTH) {
+        return Err(ApiError::bad_request(
+            "body",
+            format!("nested deeper than {MAX_NESTING_DEPTH} levels"),
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -110,6 +142,38 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end().map_err(|err| describe(".", &err))?;
     Ok(value)
+}
+
+/// Whether an array or object in the JSON text `bytes` opens deeper than `max` levels
+/// (the body's own object is level 1). Brackets inside strings do not count; the text
+/// need not be valid JSON (serde judges that afterwards).
+fn too_deep(bytes: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn describe(path: &str, err: &serde_json::Error) -> ApiError {
@@ -162,6 +226,28 @@ mod tests {
         assert_eq!(message(br#"["a", null]"#), "body: must be a JSON object");
         assert!(message(b"").starts_with("body: invalid JSON"));
         assert!(parse::<Body>(br#"{"name": "a", "extra": 1}"#).is_ok());
+    }
+
+    /// Found by an independent client: 50 000 levels inside a key the route does not
+    /// know were skipped by serde and the body accepted.
+    #[test]
+    fn nesting_is_limited_wherever_it_is() {
+        let nested = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+        // The body is level 1, so `x` may hold MAX - 1 levels.
+        let ok = format!(r#"{{"name": "a", "x": {}}}"#, nested(MAX_NESTING_DEPTH - 1));
+        assert!(parse::<Body>(ok.as_bytes()).is_ok());
+        for levels in [MAX_NESTING_DEPTH, 50_000] {
+            let deep = format!(r#"{{"name": "a", "x": {}}}"#, nested(levels));
+            assert_eq!(
+                message(deep.as_bytes()),
+                format!("body: nested deeper than {MAX_NESTING_DEPTH} levels")
+            );
+        }
+        let in_string = format!(r#"{{"name": "{}\"[", "ids": [1]}}"#, "[".repeat(100));
+        assert!(
+            parse::<Body>(in_string.as_bytes()).is_ok(),
+            "brackets in strings"
+        );
     }
 
     #[test]

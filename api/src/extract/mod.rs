@@ -9,6 +9,6 @@ pub mod query;
 
 pub use auth::Auth;
 pub use client_ip::{AuthAttempt, ClientIp};
-pub use json::{Json, OptionalJson};
+pub use json::{Json, LateJson, OptionalJson};
 pub use path::Path;
 pub use query::Params;

@@ -1,17 +1,20 @@
 //! Every route of API.md, one handler per file under `routes/<resource>/<action>.rs`,
 //! and the answers for unknown routes (404) and wrong methods (405) in our error body.
 //!
-//! Not here yet: uploads, media downloads and search (a later issue); they slot in as
-//! `routes/media/` and `routes/search/` with the same extractors and error body.
+//! Uploads and downloads are in `media/` (the upload route lifts the 1 MiB body limit
+//! and caps the body itself, as it streams), search in `search/`.
 
 pub mod auth;
 pub mod bodies;
 pub mod channels;
 pub mod dm;
+pub mod media;
 pub mod messages;
+pub mod search;
 pub mod system;
 pub mod users;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -76,6 +79,13 @@ pub fn router() -> Router<ApiState> {
             post(messages::thread::thread),
         )
         .route("/api/chat/dm/create", post(dm::create::create))
+        .route(
+            "/api/chat/media/upload",
+            post(media::upload::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/media/{id}/thumbnail", get(media::thumbnail::thumbnail))
+        .route("/media/{id}/{filename}", get(media::download::download))
+        .route("/api/chat/search", get(search::messages::search))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -5,6 +5,7 @@
 //! on the bus, answer. This is the only place those writes happen, so the API and the
 //! gateway cannot disagree on a rule or forget an event.
 
+pub mod attachments;
 pub mod blocks;
 pub mod channels;
 pub mod dms;
@@ -13,6 +14,7 @@ pub mod messages;
 pub mod mutes;
 pub mod reactions;
 pub mod receipts;
+pub mod search;
 pub mod session;
 pub mod threads;
 pub mod typing;

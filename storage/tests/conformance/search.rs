@@ -198,3 +198,63 @@ pub async fn filters_and_total(b: &Backend) {
     .await;
     assert_eq!((ids(&found), total), (vec![b1.id], 1));
 }
+
+/// With words, the most relevant message comes first whatever its age; ties (the same
+/// text) come newest first; an exhausted time budget is `Unavailable`, never a partial
+/// or wrong answer.
+pub async fn ranked_by_relevance_then_recency(b: &Backend) {
+    let store = &b.store;
+    let ann = user(store).await;
+    let channel = group(store, ann.id, &[]).await.id;
+    let tok = token();
+    let (dense, _) = send(store, channel, ann.id, &format!("{tok} apple apple apple")).await;
+    let (tie_old, _) = send(
+        store,
+        channel,
+        ann.id,
+        &format!("{tok} apple pie with cream and a cherry on top"),
+    )
+    .await;
+    let (tie_new, _) = send(
+        store,
+        channel,
+        ann.id,
+        &format!("{tok} apple pie with cream and a cherry on top"),
+    )
+    .await;
+    let query = SearchQuery {
+        user: Some(ann.id),
+        text: format!("apple {tok}"),
+        limit: 10,
+        time_budget: Some(std::time::Duration::from_secs(5)),
+        ..Default::default()
+    };
+    let (found, total) = store.search(&query).await.unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(ids(&found), vec![dense.id, tie_new.id, tie_old.id]);
+    // Filters alone: newest first.
+    let (found, _) = store
+        .search(&SearchQuery {
+            text: String::new(),
+            channel_id: Some(channel),
+            ..query.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&found), vec![tie_new.id, tie_old.id, dense.id]);
+
+    for i in 0..200 {
+        send(store, channel, ann.id, &format!("{tok} filler {i} apple")).await;
+    }
+    let err = store
+        .search(&SearchQuery {
+            time_budget: Some(std::time::Duration::ZERO),
+            ..query
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, storage::StoreError::Unavailable(_)),
+        "{err:?}"
+    );
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, AuthedErrors, BodyErrors, MemberErrors, ParamErrors};
-use crate::extract::{Auth, Json, Path};
+use crate::extract::{Auth, Json, LateJson, Path};
 use crate::schema::IdSchema;
 use crate::state::ApiState;
 
@@ -26,7 +26,8 @@ pub struct AddedBody {
 }
 
 /// Adds members (owner or admin): each is a `USER_JOINED` channel event, and the new
-/// member gets `CHANNEL_CREATED`.
+/// member gets `CHANNEL_CREATED`. A channel the caller cannot see is `404` whatever
+/// the body (visibility is answered before the body is judged).
 #[utoipa::path(
     post,
     path = "/api/chat/channels/{id}/members",
@@ -46,8 +47,10 @@ pub async fn add_members(
     State(state): State<ApiState>,
     auth: Auth,
     Path(id): Path<ChannelId>,
-    Json(req): Json<AddMembersRequest>,
+    body: LateJson<AddMembersRequest>,
 ) -> Result<Json<AddedBody>, ApiError> {
+    state.chat.check_member(auth.id(), id).await?;
+    let req = body.into_inner()?;
     let added = state.chat.add_members(auth.id(), id, req.user_ids).await?;
     Ok(Json(AddedBody { added }))
 }

@@ -4,21 +4,32 @@
 //! User input never reaches FTS5 as syntax: each word becomes a quoted string (`"` is
 //! doubled), and the words are ANDed. Words with no letter or digit are dropped, since
 //! the tokenizer would make nothing of them. A query with no words at all searches by
-//! the filters alone. Filters are bound as nullable parameters (`?n IS NULL OR ...`), so
-//! each of the two statements is prepared once and cached.
+//! the filters alone, newest first. With words, the page is ranked by FTS5's `bm25`
+//! (most relevant first), then newest first. Filters are bound as nullable parameters
+//! (`?n IS NULL OR ...`), so each statement is prepared once and cached.
+//!
+//! The time budget is a progress handler on the connection: SQLite calls it every
+//! [`PROGRESS_STEPS`] virtual-machine steps, and once the deadline has passed the
+//! statement is interrupted and the search answers `Unavailable`. The handler is
+//! removed before the connection goes back to the pool.
+
+use std::time::Instant;
 
 use async_trait::async_trait;
 use protocol::Message;
-use rusqlite::params;
+use rusqlite::{params, Connection};
 
 use super::codec::id;
 use super::error::SqlResultExt;
 use super::rows::{message_select, query_messages};
 use super::SqliteStore;
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::ops::search::{SearchQuery, SearchStore};
 
-/// The filters shared by both statements; `?1` is the FTS query (unused without
+/// Virtual-machine steps between two looks at the clock (a few microseconds).
+const PROGRESS_STEPS: i32 = 1_000;
+
+/// The filters shared by every statement; `?1` is the FTS query (unused without
 /// words), `?2` the searcher (NULL: every channel), then the optional filters.
 macro_rules! filters {
     () => {
@@ -32,15 +43,18 @@ macro_rules! filters {
     };
 }
 
+/// Ranked: the FTS table drives, `rank` is its bm25 score (lower is better).
 const TEXT_PAGE: &str = concat!(
-    message_select!(),
-    "WHERE m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1) AND ",
+    "SELECT m.id, m.channel_id, m.content, m.created_at, m.edited_at, m.reply_to, \
+     m.nonce, m.deleted_at, u.id, u.username, u.display_name \
+     FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN users u ON u.id = m.author_id ",
+    "WHERE messages_fts MATCH ?1 AND ",
     filters!(),
-    "ORDER BY m.id DESC LIMIT ?8"
+    "ORDER BY f.rank, m.id DESC LIMIT ?8"
 );
 const TEXT_TOTAL: &str = concat!(
-    "SELECT COUNT(*) FROM messages m ",
-    "WHERE m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1) AND ",
+    "SELECT COUNT(*) FROM messages_fts f JOIN messages m ON m.id = f.rowid ",
+    "WHERE messages_fts MATCH ?1 AND ",
     filters!()
 );
 const FILTER_PAGE: &str = concat!(
@@ -67,51 +81,67 @@ pub(crate) fn fts_query(text: &str) -> Option<String> {
 #[async_trait]
 impl SearchStore for SqliteStore {
     async fn search(&self, query: &SearchQuery) -> Result<(Vec<Message>, u64)> {
-        let fts = fts_query(&query.text);
-        let user = query.user.map(id);
-        let channel = query.channel_id.map(id);
-        let author = query.author_id.map(id);
-        let before = query.before.map(id);
-        let after = query.after.map(id);
-        let has_attachment = query.has_attachment;
-        let limit = query.limit;
+        let query = query.clone();
+        let deadline = query.time_budget.map(|budget| Instant::now() + budget);
         self.read(move |conn| {
-            let (page_sql, total_sql) = if fts.is_some() {
-                (TEXT_PAGE, TEXT_TOTAL)
-            } else {
-                (FILTER_PAGE, FILTER_TOTAL)
-            };
-            let total: i64 = conn
-                .prepare_cached(total_sql)
-                .and_then(|mut stmt| {
-                    stmt.query_row(
-                        params![fts, user, channel, author, before, after, has_attachment],
-                        |row| row.get(0),
-                    )
-                })
-                .store()?;
-            let messages = if limit == 0 || total == 0 {
-                Vec::new()
-            } else {
-                query_messages(
-                    conn,
-                    page_sql,
-                    params![
-                        fts,
-                        user,
-                        channel,
-                        author,
-                        before,
-                        after,
-                        has_attachment,
-                        limit
-                    ],
-                )?
-            };
-            Ok((messages, super::codec::to_u64(total)))
+            if let Some(deadline) = deadline {
+                conn.progress_handler(PROGRESS_STEPS, Some(move || Instant::now() >= deadline));
+            }
+            let out = run(conn, &query);
+            conn.progress_handler(PROGRESS_STEPS, None::<fn() -> bool>);
+            out.map_err(|err| match err {
+                StoreError::Internal(_) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                    StoreError::Unavailable("search: over its time budget".into())
+                }
+                other => other,
+            })
         })
         .await
     }
+}
+
+/// The page and the total of `query`.
+fn run(conn: &Connection, query: &SearchQuery) -> Result<(Vec<Message>, u64)> {
+    let fts = fts_query(&query.text);
+    let user = query.user.map(id);
+    let channel = query.channel_id.map(id);
+    let author = query.author_id.map(id);
+    let before = query.before.map(id);
+    let after = query.after.map(id);
+    let has_attachment = query.has_attachment;
+    let (page_sql, total_sql) = if fts.is_some() {
+        (TEXT_PAGE, TEXT_TOTAL)
+    } else {
+        (FILTER_PAGE, FILTER_TOTAL)
+    };
+    let total: i64 = conn
+        .prepare_cached(total_sql)
+        .and_then(|mut stmt| {
+            stmt.query_row(
+                params![fts, user, channel, author, before, after, has_attachment],
+                |row| row.get(0),
+            )
+        })
+        .store()?;
+    let messages = if query.limit == 0 || total == 0 {
+        Vec::new()
+    } else {
+        query_messages(
+            conn,
+            page_sql,
+            params![
+                fts,
+                user,
+                channel,
+                author,
+                before,
+                after,
+                has_attachment,
+                query.limit
+            ],
+        )?
+    };
+    Ok((messages, super::codec::to_u64(total)))
 }
 
 #[cfg(test)]

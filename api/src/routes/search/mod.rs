@@ -1,0 +1,3 @@
+//! `GET /api/chat/search`: message search over the caller's channels.
+
+pub mod messages;
