@@ -204,3 +204,18 @@ impl Write for Socket<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DESIGN.md idea 6: an idle identified connection costs at most ~2 KiB of user
+    /// space. These are the fixed parts; queues and buffers start empty.
+    #[test]
+    fn per_connection_structs_stay_small() {
+        let conn = std::mem::size_of::<Conn>();
+        let session = std::mem::size_of::<Session>();
+        println!("Conn {conn} B, of which Session {session} B");
+        assert!(conn <= 1024, "Conn is {conn} bytes");
+    }
+}
