@@ -93,7 +93,10 @@ pub async fn run(
         if let Some(ip) = client::source_for(i, sources) {
             socket.bind(SocketAddr::new(ip.into(), 0))?;
         }
-        let mut stream = socket.connect(addr).await.context("connecting to the writer")?;
+        let mut stream = socket
+            .connect(addr)
+            .await
+            .context("connecting to the writer")?;
         let bytes = bytes.clone();
         readers.push(tokio::spawn(async move {
             let mut buf = vec![0u8; 16 * 1024];
@@ -134,7 +137,12 @@ pub fn writer_main(args: &[String]) -> anyhow::Result<()> {
         s.set_nodelay(true)?;
         sockets.push(s);
     }
-    let batch: Vec<u8> = frame.iter().copied().cycle().take(frame.len() * per_write).collect();
+    let batch: Vec<u8> = frame
+        .iter()
+        .copied()
+        .cycle()
+        .take(frame.len() * per_write)
+        .collect();
     let cpu0 = proc_sample("thread-self")?.cpu_secs;
     let start = Instant::now();
     let mut frames = 0u64;

@@ -34,13 +34,17 @@ pub async fn open(gateway: SocketAddr, source: Option<Ipv4Addr>) -> anyhow::Resu
             .with_context(|| format!("TCP connect to {gateway}"))?;
         stream.set_nodelay(true)?;
         let url = format!("ws://{gateway}/gateway?v=1&encoding=msgpack");
-        let mut config = WebSocketConfig::default();
         // Frames are flushed one by one by `send`; no need for a large write buffer
         // per connection when a process holds 20 000 of them.
-        config.write_buffer_size = 0;
+        let config = WebSocketConfig {
+            write_buffer_size: 0,
+            ..Default::default()
+        };
         let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
             .await
-            .context("WebSocket upgrade (HTTP 429: raise the gateway's --max-connections-per-ip)")?;
+            .context(
+                "WebSocket upgrade (HTTP 429: raise the gateway's --max-connections-per-ip)",
+            )?;
         anyhow::Ok(ws)
     };
     tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)

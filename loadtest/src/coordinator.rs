@@ -98,7 +98,10 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
     let client_cpu_before = proc_sample("self")?.cpu_secs;
     let server_before = server_now(pids)?;
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.enable_steady_tick(Duration::from_millis(250));
     let n = plans.len();
     let mut workers = Workers::start(plans)?;
@@ -113,13 +116,24 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
             let deadline: Option<Instant> = $deadline;
             while got < n {
                 let next = match deadline {
-                    Some(d) => tokio::time::timeout_at(d, workers.reports.recv()).await.ok().flatten(),
+                    Some(d) => tokio::time::timeout_at(d, workers.reports.recv())
+                        .await
+                        .ok()
+                        .flatten(),
                     None => workers.reports.recv().await,
                 };
-                let Some((w, report)) = next else { bail!("a worker exited before the {phase} phase ended (see its message above)") };
+                let Some((w, report)) = next else {
+                    bail!("a worker exited before the {phase} phase ended (see its message above)")
+                };
                 match report {
-                    Report::Progress(p) => { progress[w] = p; show(&bar, phase, conns, &progress); }
-                    $pattern => { $body; got += 1; }
+                    Report::Progress(p) => {
+                        progress[w] = p;
+                        show(&bar, phase, conns, &progress);
+                    }
+                    $pattern => {
+                        $body;
+                        got += 1;
+                    }
                     #[allow(unreachable_patterns)]
                     _ => bail!("unexpected report from worker {w} in the {phase} phase"),
                 }
@@ -162,9 +176,14 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
                         t_secs: (now - load_started).as_secs_f64(),
                         server_rss_kib: server.rss_kib,
                         server_cpu_share: (server.cpu_secs - last.1.cpu_secs) / dt,
-                        deliveries_per_sec: p.deliveries.saturating_sub(last.2.deliveries) as f64 / dt,
-                        mean_latency_ms: if lat_n == 0 { 0.0 } else {
-                            p.latency_sum_us.saturating_sub(last.2.latency_sum_us) as f64 / lat_n as f64 / 1000.0
+                        deliveries_per_sec: p.deliveries.saturating_sub(last.2.deliveries) as f64
+                            / dt,
+                        mean_latency_ms: if lat_n == 0 {
+                            0.0
+                        } else {
+                            p.latency_sum_us.saturating_sub(last.2.latency_sum_us) as f64
+                                / lat_n as f64
+                                / 1000.0
                         },
                         unanswered: p.sent.saturating_sub(p.acked + p.errors.min(p.sent)),
                     });

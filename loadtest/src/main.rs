@@ -35,7 +35,10 @@ fn main() -> std::process::ExitCode {
     if let Command::CeilingWriter { args } = &cli.command {
         return exit(ceiling::writer_main(args));
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => return exit(Err(err.into())),
     };

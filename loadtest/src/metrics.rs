@@ -231,7 +231,10 @@ pub fn proc_sample(pid: &str) -> anyhow::Result<ProcSample> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .with_context(|| format!("reading /proc/{pid}/stat (is --server-pid right?)"))?;
     // Fields after the `(comm)`, which may itself hold spaces: state is field 3, utime 14.
-    let after = stat.rsplit_once(')').map(|(_, r)| r).context("stat format")?;
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("stat format")?;
     let fields: Vec<&str> = after.split_whitespace().collect();
     let tick = |i: usize| -> anyhow::Result<f64> {
         Ok(fields.get(i).context("stat field")?.parse::<u64>()? as f64 / TICKS_PER_SEC)
@@ -255,10 +258,12 @@ pub fn server_samples(pids: &[u32]) -> anyhow::Result<Vec<ProcSample>> {
 
 /// Totals of several samples.
 pub fn total(samples: &[ProcSample]) -> ProcSample {
-    samples.iter().fold(ProcSample::default(), |a, s| ProcSample {
-        cpu_secs: a.cpu_secs + s.cpu_secs,
-        rss_kib: a.rss_kib + s.rss_kib,
-    })
+    samples
+        .iter()
+        .fold(ProcSample::default(), |a, s| ProcSample {
+            cpu_secs: a.cpu_secs + s.cpu_secs,
+            rss_kib: a.rss_kib + s.rss_kib,
+        })
 }
 
 /// Microseconds since the Unix epoch (comparable across the worker processes).

@@ -104,12 +104,20 @@ impl Provisioned {
     }
 
     /// Registers users until there are `n`, `concurrency` at a time.
-    pub async fn ensure_users(&mut self, n: usize, concurrency: usize, path: &Path) -> anyhow::Result<()> {
+    pub async fn ensure_users(
+        &mut self,
+        n: usize,
+        concurrency: usize,
+        path: &Path,
+    ) -> anyhow::Result<()> {
         if self.users.len() >= n {
             return Ok(());
         }
         let start = self.users.len();
-        eprintln!("registering users {start}..{n} through {} ({concurrency} at a time)", self.api);
+        eprintln!(
+            "registering users {start}..{n} through {} ({concurrency} at a time)",
+            self.api
+        );
         let bar = indicatif::ProgressBar::new((n - start) as u64);
         let mut results = stream::iter(start..n)
             .map(|i| self.register(i))
@@ -129,17 +137,28 @@ impl Provisioned {
         let username = format!("lt{}_{i}", self.prefix);
         let body = json!({"username": username, "password": PASSWORD});
         let response = self
-            .call(|| self.http.post(format!("{}/api/auth/register", self.api)).json(&body))
+            .call(|| {
+                self.http
+                    .post(format!("{}/api/auth/register", self.api))
+                    .json(&body)
+            })
             .await;
-        let value = match response {
-            Ok(v) => v,
-            // Registered by an earlier run whose file was lost midway: log in instead.
-            Err(err) if err.to_string().contains("409") => {
-                self.call(|| self.http.post(format!("{}/api/auth/login", self.api)).json(&body))
+        let value =
+            match response {
+                Ok(v) => v,
+                // Registered by an earlier run whose file was lost midway: log in instead.
+                Err(err) if err.to_string().contains("409") => {
+                    self.call(|| {
+                        self.http
+                            .post(format!("{}/api/auth/login", self.api))
+                            .json(&body)
+                    })
                     .await?
-            }
-            Err(err) => return Err(err.context("register (the API's AUTH_RATE_PER_MIN must allow it; `layer4 dev` raises it)")),
-        };
+                }
+                Err(err) => return Err(err.context(
+                    "register (the API's AUTH_RATE_PER_MIN must allow it; `layer4 dev` raises it)",
+                )),
+            };
         Ok(UserEntry {
             id: id_of(&value["user"]["id"])?,
             token: value["token"].as_str().context("token")?.to_owned(),
@@ -160,12 +179,20 @@ impl Provisioned {
             }
         }
         let owner = &self.users[members[0]].token;
-        let ids: Vec<String> = members[1..].iter().map(|&m| self.users[m].id.to_string()).collect();
+        let ids: Vec<String> = members[1..]
+            .iter()
+            .map(|&m| self.users[m].id.to_string())
+            .collect();
         let (first, rest) = ids.split_at(ids.len().min(MEMBERS_PER_REQUEST - 1));
         let visibility = if public { "public" } else { "private" };
         let body = json!({"name": format!("{key} {}", self.prefix), "visibility": visibility, "member_ids": first});
         let created = self
-            .call(|| self.http.post(format!("{}/api/chat/channels", self.api)).bearer_auth(owner).json(&body))
+            .call(|| {
+                self.http
+                    .post(format!("{}/api/chat/channels", self.api))
+                    .bearer_auth(owner)
+                    .json(&body)
+            })
             .await
             .with_context(|| format!("creating channel {key}"))?;
         let id = id_of(&created["channel"]["id"])?;
@@ -180,25 +207,43 @@ impl Provisioned {
             .await
             .with_context(|| format!("adding members to {key}"))?;
         }
-        self.channels.insert(key.to_owned(), ChannelEntry { id, members });
+        self.channels
+            .insert(key.to_owned(), ChannelEntry { id, members });
         self.save(path)?;
         Ok(id)
     }
 
     /// The DM between users `a` and `b`, made once per `key`.
-    pub async fn ensure_dm(&mut self, key: &str, a: usize, b: usize, path: &Path) -> anyhow::Result<u64> {
+    pub async fn ensure_dm(
+        &mut self,
+        key: &str,
+        a: usize,
+        b: usize,
+        path: &Path,
+    ) -> anyhow::Result<u64> {
         if let Some(c) = self.channels.get(key) {
             return Ok(c.id);
         }
         let body = json!({"user_id": self.users[b].id.to_string()});
         let token = &self.users[a].token;
         let dm = self
-            .call(|| self.http.post(format!("{}/api/chat/dm/create", self.api)).bearer_auth(token).json(&body))
+            .call(|| {
+                self.http
+                    .post(format!("{}/api/chat/dm/create", self.api))
+                    .bearer_auth(token)
+                    .json(&body)
+            })
             .await
             .context("creating a DM")?;
         let id = id_of(&dm["channel"]["id"])?;
-        self.channels.insert(key.to_owned(), ChannelEntry { id, members: vec![a, b] });
-        if self.channels.len() % 50 == 0 {
+        self.channels.insert(
+            key.to_owned(),
+            ChannelEntry {
+                id,
+                members: vec![a, b],
+            },
+        );
+        if self.channels.len().is_multiple_of(50) {
             self.save(path)?;
         }
         Ok(id)

@@ -179,17 +179,45 @@ fn lat(s: &Summary) -> String {
 /// The human table.
 pub fn table(f: &Figures, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "== {} {}", f.scenario, f.params)?;
-    writeln!(out, "connections        {} planned, {} identified in {:.1} s ({:.0}/s); READY {}", f.conns, f.identified, f.connect.secs, f.connect.per_sec, lat(&f.connect.ready))?;
-    writeln!(out, "load               {:.1} s (drained after {:.1} s); sent {}, acked {}", f.load_secs, f.total_secs, f.sent, f.acked)?;
-    writeln!(out, "deliveries         {} in the load phase ({:.0}/s), {} in total", f.deliveries_load, f.deliveries_per_sec, f.deliveries_total)?;
+    writeln!(
+        out,
+        "connections        {} planned, {} identified in {:.1} s ({:.0}/s); READY {}",
+        f.conns,
+        f.identified,
+        f.connect.secs,
+        f.connect.per_sec,
+        lat(&f.connect.ready)
+    )?;
+    writeln!(
+        out,
+        "load               {:.1} s (drained after {:.1} s); sent {}, acked {}",
+        f.load_secs, f.total_secs, f.sent, f.acked
+    )?;
+    writeln!(
+        out,
+        "deliveries         {} in the load phase ({:.0}/s), {} in total",
+        f.deliveries_load, f.deliveries_per_sec, f.deliveries_total
+    )?;
     writeln!(out, "send -> receive    {}", lat(&f.latency))?;
     writeln!(out, "send -> ACK        {}", lat(&f.ack))?;
-    writeln!(out, "longest silence    per member: {}; over 1 s: {}, over 5 s: {}, over 10 s: {}", lat(&f.silence.per_member_max), f.silence.over_1s, f.silence.over_5s, f.silence.over_10s)?;
+    writeln!(
+        out,
+        "longest silence    per member: {}; over 1 s: {}, over 5 s: {}, over 10 s: {}",
+        lat(&f.silence.per_member_max),
+        f.silence.over_1s,
+        f.silence.over_5s,
+        f.silence.over_10s
+    )?;
     if let Some(s) = &f.server {
         writeln!(out, "server {:?}     CPU {:.2} s (load+drain) -> {:.0} deliveries per server CPU-s; connecting cost {:.2} CPU-s", s.pids, s.cpu_secs, s.deliveries_per_cpu_sec, s.cpu_connect_secs)?;
         writeln!(out, "server RSS         {} KiB before, {} KiB connected, {} KiB at the end: {:.2} KiB per idle identified connection", s.rss_kib_before, s.rss_kib_connected, s.rss_kib_end, s.rss_per_idle_conn_kib)?;
     }
-    writeln!(out, "client CPU         {:.2} s ({:.0} deliveries per client CPU-s)", f.client_cpu_secs, f.deliveries_total as f64 / f.client_cpu_secs.max(0.01))?;
+    writeln!(
+        out,
+        "client CPU         {:.2} s ({:.0} deliveries per client CPU-s)",
+        f.client_cpu_secs,
+        f.deliveries_total as f64 / f.client_cpu_secs.max(0.01)
+    )?;
     if let Some(c) = &f.ceiling {
         writeln!(out, "ceiling            write loop, {} sockets, {} x {} B frames per write(): {:.0} frames/s, {:.0} per writer CPU-s", c.conns, c.frames_per_write, c.frame_bytes, c.frames_per_sec, c.frames_per_cpu_sec)?;
         if let Some(s) = &f.server {
@@ -208,7 +236,11 @@ pub fn table(f: &Figures, out: &mut dyn Write) -> std::io::Result<()> {
     if f.failures.count == 0 {
         writeln!(out, "checks             passed: offsets contiguous, no duplicates, every acknowledged message received by every member")?;
     } else {
-        writeln!(out, "checks             FAILED: {} failure(s)", f.failures.count)?;
+        writeln!(
+            out,
+            "checks             FAILED: {} failure(s)",
+            f.failures.count
+        )?;
         for e in &f.failures.examples {
             writeln!(out, "  {e}")?;
         }

@@ -108,7 +108,8 @@ impl Session {
 
     fn fail(&mut self, text: String) {
         Counters::bump(&self.shared.counters.errors);
-        self.failures.add(format!("conn {}: {text}", self.plan.index));
+        self.failures
+            .add(format!("conn {}: {text}", self.plan.index));
     }
 
     /// Runs the whole life of the connection; never panics, reports everything.
@@ -164,7 +165,10 @@ impl Session {
             let bytes = match msg {
                 WsMessage::Binary(b) => b,
                 WsMessage::Close(frame) => {
-                    bail!("closed before READY: {:?}", frame.map(|f| u16::from(f.code)))
+                    bail!(
+                        "closed before READY: {:?}",
+                        frame.map(|f| u16::from(f.code))
+                    )
                 }
                 WsMessage::Text(_) => bail!("text frame on a msgpack connection"),
                 _ => continue,
@@ -172,7 +176,10 @@ impl Session {
             let inbound = wire::decode(&bytes).context("frame before READY")?;
             if inbound.t == "READY" {
                 if inbound.id.is_some_and(|id| id != identify_id) {
-                    bail!("READY carries id {:?}, IDENTIFY had {identify_id}", inbound.id);
+                    bail!(
+                        "READY carries id {:?}, IDENTIFY had {identify_id}",
+                        inbound.id
+                    );
                 }
                 let ready = wire::ready(&inbound.d)?;
                 self.user = ready.user;
@@ -357,10 +364,7 @@ impl Session {
             }
         }
         if let Some(last) = self.last_event {
-            if required
-                .as_ref()
-                .is_some_and(|r| !self.tracks.caught_up(r))
-            {
+            if required.as_ref().is_some_and(|r| !self.tracks.caught_up(r)) {
                 self.max_silence = self.max_silence.max(last.elapsed());
             }
         }
@@ -371,11 +375,7 @@ impl Session {
     /// Reconnects with positions and resends unanswered messages with their nonces.
     async fn reconnect(&mut self) -> anyhow::Result<Ws> {
         Counters::bump_down(&self.shared.counters.identified);
-        let resend: Vec<_> = self
-            .pending
-            .drain()
-            .filter_map(|(_, p)| p.resend)
-            .collect();
+        let resend: Vec<_> = self.pending.drain().filter_map(|(_, p)| p.resend).collect();
         let mut delay = Duration::from_millis(100);
         let mut ws = None;
         for _ in 0..6 {
@@ -403,8 +403,12 @@ impl Session {
                 content: &content,
                 nonce: &nonce,
             };
-            self.send(&mut ws, request, Some((channel, content.clone(), nonce.clone())))
-                .await?;
+            self.send(
+                &mut ws,
+                request,
+                Some((channel, content.clone(), nonce.clone())),
+            )
+            .await?;
         }
         Ok(ws)
     }
@@ -480,9 +484,9 @@ impl Session {
             match self.tracks.on_event(channel, s) {
                 Verdict::InOrder => {}
                 Verdict::NewChannel => self.count("channels first seen in an event"),
-                Verdict::Duplicate => {
-                    self.fail(format!("duplicate or reordered offset {s} in channel {channel}"))
-                }
+                Verdict::Duplicate => self.fail(format!(
+                    "duplicate or reordered offset {s} in channel {channel}"
+                )),
                 Verdict::Gap => self.fail(format!("offset gap before {s} in channel {channel}")),
             }
             if inbound.t == "MESSAGE_RECEIVED" {

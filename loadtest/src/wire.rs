@@ -182,7 +182,10 @@ pub fn decode(bytes: &[u8]) -> anyhow::Result<Inbound<'_>> {
     let mut cursor = bytes;
     let value = rmpv::decode::read_value_ref(&mut cursor).context("not MessagePack")?;
     if !cursor.is_empty() {
-        return Err(anyhow!("{} trailing bytes after the envelope", cursor.len()));
+        return Err(anyhow!(
+            "{} trailing bytes after the envelope",
+            cursor.len()
+        ));
     }
     let ValueRef::Map(entries) = value else {
         return Err(anyhow!("envelope is not a map"));
@@ -362,7 +365,10 @@ mod tests {
         let mut bytes = Vec::new();
         rmpv::encode::write_value(&mut bytes, &frame)?;
         let inbound = decode(&bytes)?;
-        assert_eq!((inbound.t, inbound.s, inbound.id), ("MESSAGE_RECEIVED", Some(42), None));
+        assert_eq!(
+            (inbound.t, inbound.s, inbound.id),
+            ("MESSAGE_RECEIVED", Some(42), None)
+        );
         assert_eq!(event_channel(&inbound.d), Some(7));
         assert_eq!(path_u64(&inbound.d, &["message", "id"]), Some(5));
 

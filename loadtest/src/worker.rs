@@ -143,6 +143,7 @@ pub async fn run(
     for _ in 0..n {
         connected_rx.recv().await.context("sessions went away")?;
     }
+    report.send((me, Report::Progress(shared.counters.snapshot())))?;
     report.send((me, Report::Connected))?;
     let handles = spawner.await?;
 

@@ -31,11 +31,21 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut send_to: Vec<Vec<u64>> = vec![Vec::new(); users];
     let sizes = zipf_sizes(args.channels, largest, args.zipf);
-    eprintln!("chat: {} groups of {:?}... members, {} DMs", sizes.len(), &sizes[..sizes.len().min(8)], args.dms);
+    eprintln!(
+        "chat: {} groups of {:?}... members, {} DMs",
+        sizes.len(),
+        &sizes[..sizes.len().min(8)],
+        args.dms
+    );
     for (k, &size) in sizes.iter().enumerate() {
         let members = rand::seq::index::sample(&mut rng, users, size).into_vec();
-        let key = format!("chat-u{users}-s{}-z{}-l{largest}-c{k}", args.seed, args.zipf);
-        let id = p.ensure_group(&key, members.clone(), false, &c.file).await?;
+        let key = format!(
+            "chat-u{users}-s{}-z{}-l{largest}-c{k}",
+            args.seed, args.zipf
+        );
+        let id = p
+            .ensure_group(&key, members.clone(), false, &c.file)
+            .await?;
         for m in members {
             send_to[m].push(id);
         }

@@ -19,7 +19,12 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
     let senders = args.senders.min(members);
     let mut p = scenarios::users(c, members).await?;
     let channel = p
-        .ensure_group(&format!("fanout-{members}"), (0..members).collect(), true, &c.file)
+        .ensure_group(
+            &format!("fanout-{members}"),
+            (0..members).collect(),
+            true,
+            &c.file,
+        )
         .await?;
     let conns = (0..members)
         .map(|i| ConnPlan {

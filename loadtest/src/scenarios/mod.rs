@@ -117,9 +117,10 @@ impl Needs {
             ));
         }
         let rate = |r: Option<f64>, window_s: f64| {
-            r.map_or("unbounded (closed loop): raise it far, e.g. 1000000".to_owned(), |r| {
-                format!(">= {:.0} per {window_s:.0} s", (r * window_s).ceil())
-            })
+            r.map_or(
+                "unbounded (closed loop): raise it far, e.g. 1000000".to_owned(),
+                |r| format!(">= {:.0} per {window_s:.0} s", (r * window_s).ceil()),
+            )
         };
         out.push(format!(
             "--messages-per-window / MESSAGES_PER_WINDOW with --message-window-ms 5000: {} (default 5)",
@@ -178,7 +179,12 @@ pub async fn finish(
         bail!(
             "{} check(s) failed; first: {}",
             figures.failures.count,
-            figures.failures.examples.first().cloned().unwrap_or_default()
+            figures
+                .failures
+                .examples
+                .first()
+                .cloned()
+                .unwrap_or_default()
         );
     }
     Ok(())
