@@ -181,12 +181,34 @@ impl ApiArgs {
     }
 }
 
+/// Chat rules shared by the API and the gateway (benchmarks raise them).
+#[derive(Debug, Clone, Args)]
+pub struct ChatArgs {
+    /// Messages one user may send to one channel per window (`ERROR RATE_LIMITED` over it).
+    #[arg(long, env = "MESSAGES_PER_WINDOW", default_value_t = protocol::limits::MESSAGES_PER_CHANNEL)]
+    pub messages_per_window: u32,
+    /// The window of MESSAGES_PER_WINDOW, ms.
+    #[arg(long, env = "MESSAGE_WINDOW_MS", default_value_t = protocol::limits::MESSAGES_WINDOW_MS)]
+    pub message_window_ms: u64,
+}
+
+impl ChatArgs {
+    /// Writes these rules into `config`.
+    pub fn apply(&self, config: &mut service::ChatConfig) {
+        config.messages_per_window = self.messages_per_window;
+        config.message_window_ms = self.message_window_ms;
+    }
+}
+
 /// `layer4 dev`.
 #[derive(Debug, Clone, Args)]
 pub struct DevArgs {
     /// Storage.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Chat rules.
+    #[command(flatten)]
+    pub chat: ChatArgs,
     /// Gateway.
     #[command(flatten)]
     pub gateway: GatewayArgs,
@@ -210,6 +232,9 @@ pub struct ServeArgs {
     /// Storage.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Chat rules.
+    #[command(flatten)]
+    pub chat: ChatArgs,
     /// Gateway (used by `layer4 gateway`).
     #[command(flatten)]
     pub gateway: GatewayArgs,

@@ -34,11 +34,12 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
         Some(secret) => checked_secret(secret)?,
         None => dev_secret(&args.store.data_dir)?,
     };
-    let chat = ChatConfig {
+    let mut chat = ChatConfig {
         worker_id: args.store.worker_id,
         jwt_secret: secret,
         ..Default::default()
     };
+    args.chat.apply(&mut chat);
     let mut api = api::ApiConfig::default();
     api.register_per_min = args.api.auth_rate_per_min.unwrap_or(1000);
     apply_api_args(&mut api, &args.api);
@@ -172,18 +173,16 @@ async fn production_chat(args: &ServeArgs) -> anyhow::Result<Chat> {
     let bus: DynBus = Arc::new(LocalBus::with_replay(
         args.gateway.config(args.bind).replay_buffer,
     ));
-    Ok(Chat::new(
-        store,
-        bus,
-        ChatConfig {
-            worker_id: args.store.worker_id,
-            jwt_secret: secret,
-            // One sequencer per gateway shard, each run by its shard (`layer4 api`
-            // runs them on its own runtime).
-            sequencers: args.gateway.config(args.bind).shards,
-            ..Default::default()
-        },
-    ))
+    let mut config = ChatConfig {
+        worker_id: args.store.worker_id,
+        jwt_secret: secret,
+        // One sequencer per gateway shard, each run by its shard (`layer4 api` runs
+        // them on its own runtime).
+        sequencers: args.gateway.config(args.bind).shards,
+        ..Default::default()
+    };
+    args.chat.apply(&mut config);
+    Ok(Chat::new(store, bus, config))
 }
 
 fn apply_api_args(config: &mut api::ApiConfig, args: &crate::cli::ApiArgs) {

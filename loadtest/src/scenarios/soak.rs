@@ -1,0 +1,91 @@
+//! `soak`: the fanout shape at a steady open-loop rate for a long time, sampled every
+//! `--sample-secs`: server RSS, server CPU, deliveries per second, mean latency and
+//! requests unanswered. Fails when RSS or mean latency in the last quarter of the
+//! samples exceeds the first quarter by more than `--max-growth-pct`, or when the
+//! unanswered requests keep piling up (a queue that grows without bound).
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::cli::SoakArgs;
+use crate::coordinator::{Sample, Schedule};
+use crate::plan::{ConnPlan, Load, SendMode};
+use crate::scenarios::{self, Needs};
+
+/// Mean of `f` over the first and last quarter of `samples`.
+fn quarters(samples: &[Sample], f: impl Fn(&Sample) -> f64) -> Option<(f64, f64)> {
+    let q = samples.len() / 4;
+    if q == 0 {
+        return None;
+    }
+    let mean = |s: &[Sample]| s.iter().map(&f).sum::<f64>() / s.len() as f64;
+    Some((mean(&samples[..q]), mean(&samples[samples.len() - q..])))
+}
+
+/// Runs the scenario.
+pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
+    let c = &args.common;
+    let members = args.members.max(1);
+    let senders = args.senders.clamp(1, members);
+    let mut p = scenarios::users(c, members).await?;
+    let channel = p
+        .ensure_group(
+            &format!("fanout-{members}"),
+            (0..members).collect(),
+            true,
+            &c.file,
+        )
+        .await?;
+    let conns = (0..members)
+        .map(|i| ConnPlan {
+            index: i,
+            token: p.users[i].token.clone(),
+            send_to: if i < senders { vec![channel] } else { vec![] },
+        })
+        .collect();
+    let per_sender = args.rate / senders as f64;
+    let needs = Needs {
+        conns: members,
+        sessions_per_user: 1,
+        messages_per_sec: Some(per_sender),
+        frames_per_sec: Some(per_sender),
+        registrations: members,
+    }
+    .lines(c);
+    let load = Load {
+        mode: SendMode::EveryMicros((1e6 / per_sender.max(1e-6)).round() as u64),
+        content_len: 100,
+        mix: None,
+    };
+    let plans = scenarios::split(c, conns, load);
+    let schedule = Schedule {
+        duration: Duration::from_secs(args.duration),
+        settle_before_start: Duration::from_secs(1),
+        server_pids: c.server_pids.clone(),
+        sample_every: Some(Duration::from_secs(args.sample_secs.max(1))),
+    };
+    let params = json!({
+        "members": members, "senders": senders, "rate": args.rate, "duration_secs": args.duration,
+        "sample_secs": args.sample_secs, "max_growth_pct": args.max_growth_pct, "procs": c.procs,
+    });
+    let max = args.max_growth_pct;
+    scenarios::finish(c, "soak", params, plans, schedule, needs, move |o, figures| {
+        let growth = |name: &str, f: &dyn Fn(&Sample) -> f64, floor: f64| {
+            quarters(&o.samples, f).and_then(|(first, last)| {
+                let grew = 100.0 * (last - first) / first.max(floor);
+                (grew > max).then(|| format!("soak: {name} grew {grew:.0}% from the first to the last quarter ({first:.1} -> {last:.1}), more than {max}%"))
+            })
+        };
+        let checks = [
+            growth("server RSS (KiB)", &|s| s.server_rss_kib as f64, 1.0),
+            // Latency below 5 ms is noise, not growth.
+            growth("mean latency (ms)", &|s| s.mean_latency_ms, 5.0),
+            growth("unanswered requests", &|s| s.unanswered as f64, 10.0),
+        ];
+        for failure in checks.into_iter().flatten() {
+            figures.failures.add(failure);
+        }
+    })
+    .await
+}
