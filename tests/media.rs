@@ -210,17 +210,16 @@ async fn uploads_each_allowed_type_and_serves_it_back() {
         assert_eq!(a["filename"], name);
         assert_eq!(a["size"], bytes.len() as u64);
         let url = a["url"].as_str().unwrap();
-        assert!(
-            url.starts_with(&format!("/media/{}/{name}?sig=", id(&a["id"]))),
-            "{url}"
-        );
+        assert_eq!(url, format!("/media/{}/{name}", id(&a["id"])));
         match size {
             Some((w, h)) => {
                 assert_eq!(
                     (a["width"].as_u64(), a["height"].as_u64()),
                     (Some(w), Some(h))
                 );
-                let thumb = get(&node, a["thumbnail_url"].as_str().unwrap()).await;
+                let thumbnail_url = a["thumbnail_url"].as_str().unwrap();
+                assert_eq!(thumbnail_url, format!("/media/{}/thumbnail", id(&a["id"])));
+                let thumb = get(&node, thumbnail_url).await;
                 assert_eq!(thumb.status(), 200);
                 assert_eq!(thumb.headers()["content-type"], "image/png");
                 assert_eq!(thumb.headers()["x-content-type-options"], "nosniff");
@@ -405,38 +404,57 @@ async fn hostile_filenames_stay_inside_the_media_folder() {
     assert_eq!(files, vec![attachment.to_string()]);
     assert!(!node.dir.path().join("etc").exists());
 
-    let url = a["url"].as_str().unwrap();
-    let sig = url.split_once("?sig=").unwrap().1;
-    assert_eq!(get(&node, url).await.status(), 200);
+    // The url built from the id and the stored name, as API.md describes it, is the
+    // file; nothing else is.
+    let url = format!("/media/{attachment}/passwd");
+    assert_eq!(a["url"], url);
+    let res = get(&node, &url).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"root:x:0:0\n");
     for path in [
-        format!("/media/{attachment}/..%2F..%2Fetc%2Fpasswd?sig={sig}"),
-        format!("/media/{attachment}/%2e%2e%2f%2e%2e%2fetc%2fpasswd?sig={sig}"),
-        format!("/media/{attachment}/other.txt?sig={sig}"),
-        format!("/media/{attachment}/passwd"),
-        format!("/media/{attachment}/passwd?sig=00000000000000000000000000000000"),
-        format!("/media/{}/passwd?sig={sig}", attachment + 1),
+        format!("/media/{attachment}/..%2F..%2Fetc%2Fpasswd"),
+        format!("/media/{attachment}/%2e%2e%2f%2e%2e%2fetc%2fpasswd"),
+        format!("/media/{attachment}/..%2F..%2F..%2F..%2Fetc%2Fpasswd"),
+        format!("/media/{attachment}/%2e%2e%2fattachments%2f{attachment}"),
+        format!("/media/{attachment}/..%5C..%5Cetc%5Cpasswd"),
+        format!("/media/{attachment}/%2E%2E"),
+        format!("/media/{attachment}/other.txt"),
+        format!("/media/{attachment}/PASSWD"),
+        format!("/media/{attachment}/passwd%00.png"),
+        format!("/media/{attachment}/thumbnail"),
+        format!("/media/{}/passwd", attachment + 1),
     ] {
         let res = get(&node, &path).await;
         assert_eq!(res.status(), 404, "{path}");
     }
-    // A raw request line that climbs: never a file from outside the media folder.
-    let mut tcp = tokio::net::TcpStream::connect(node.stack.api_addr())
+    // The id is an id: a climbing one is bad input, never a path.
+    let climbing_id = "/media/..%2F..%2Fetc%2Fpasswd/passwd";
+    assert_eq!(get(&node, climbing_id).await.status(), 400);
+    // Raw request lines that climb (no client normalizes them): never a file from
+    // outside the media folder.
+    for target in [
+        format!("/media/{attachment}/../../../../etc/passwd"),
+        format!("/media/{attachment}/.."),
+        format!("/media/{attachment}/../{attachment}/passwd/../passwd"),
+        "/media/../../../../etc/passwd".to_owned(),
+    ] {
+        let mut tcp = tokio::net::TcpStream::connect(node.stack.api_addr())
+            .await
+            .unwrap();
+        tcp.write_all(
+            format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
         .await
         .unwrap();
-    tcp.write_all(
-        format!("GET /media/{attachment}/../../../../etc/passwd?sig={sig} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
-    )
-    .await
-    .unwrap();
-    let mut answer = String::new();
-    tcp.read_to_string(&mut answer).await.unwrap();
-    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 404"), "{target}: {answer}");
+    }
 }
 
 /// SEND_MESSAGE takes only the sender's own unattached uploads; the message carries
-/// them with signed urls in the ACK, the event and history; a non-member who knows
-/// the id cannot download, and a deleted message's files are gone.
+/// them with their urls in the ACK, the event and history; downloads are public by id
+/// and filename (API.md), and a deleted message's files are gone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attachments_travel_with_messages_and_only_their_uploader_attaches_them() {
     let node = Node::start().await;
@@ -498,18 +516,19 @@ async fn attachments_travel_with_messages_and_only_their_uploader_attaches_them(
     let res = get(&node, url).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.bytes().await.unwrap().as_ref(), png.as_slice());
-    // Carol is no member: knowing the id (and the name) opens nothing, with or
-    // without her token.
-    let bare = format!("/media/{attachment_id}/dot.png");
-    assert_eq!(get(&node, &bare).await.status(), 404);
+    // Downloads are public by id and filename (API.md): the url built from them is the
+    // attachment's url, and it answers with or without a token, a non-member's too,
+    // though carol cannot read the channel itself.
+    assert_eq!(url, format!("/media/{attachment_id}/dot.png"));
     let res = node
         .http
-        .get(node.api(&bare))
+        .get(node.api(url))
         .bearer_auth(&carol_token)
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 404);
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), png.as_slice());
     let (status, _) = node
         .call(
             "GET",

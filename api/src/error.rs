@@ -183,7 +183,7 @@ error_set! {
 error_set! {
     /// Answers of a media download besides its own.
     DownloadErrors:
-        404 => "NOT_FOUND: no such attachment, a wrong name or signature, or a deleted message's file",
+        404 => "NOT_FOUND: no such attachment, a name that is not the file's, no thumbnail, or a deleted message's file",
 }
 
 error_set! {

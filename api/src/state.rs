@@ -10,7 +10,7 @@ use service::{Chat, RateLimiter};
 use tokio::sync::Semaphore;
 
 use crate::config::ApiConfig;
-use crate::media::{MediaBackend, MediaStore, UrlSigner};
+use crate::media::{MediaBackend, MediaStore};
 
 /// The API's shared state: the chat service, the config and the rate limiters.
 #[derive(Clone)]
@@ -37,8 +37,6 @@ pub(crate) struct Media {
     /// creates no folder), or why it could not be opened (media routes then answer
     /// `503`; the rest of the API works).
     store: OnceLock<Result<MediaStore, String>>,
-    /// Signs and checks media urls.
-    pub(crate) signer: UrlSigner,
     /// Bounds the images decoded at once.
     pub(crate) decodes: Semaphore,
 }
@@ -60,7 +58,6 @@ impl ApiState {
         let media = Media {
             backend: config.media.backend.clone(),
             store: OnceLock::new(),
-            signer: UrlSigner::new(&chat.config().jwt_secret),
             decodes: Semaphore::new(config.media.concurrent_decodes.max(1)),
         };
         Self {

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 pub use crate::api_routes::{routes, Access, Route};
 use crate::tokens::BadToken;
-use crate::world::{Person, World};
+use crate::world::{Person, World, ATTACHMENT_NAME};
 
 /// The caller of a row.
 #[derive(Debug, Clone)]
@@ -165,9 +165,33 @@ const MESSAGE_ROUTES: [(&str, &str); 2] = [
 
 /// Carol, a member of nothing: private groups and DMs do not exist for her (404);
 /// the public group is visible as an object (200) and closed for everything else (403).
+/// A private channel's file is hers to download all the same: downloads are public by
+/// id and filename (API.md; the weakness is in docs/security.md).
 fn non_members(w: &World, rows: &mut Vec<Row>) {
     let on = On { w };
     let carol = || Caller::user("carol (non-member)", &w.carol);
+    for (template, path) in [
+        (
+            "/media/{id}/{filename}",
+            format!("/media/{}/{ATTACHMENT_NAME}", w.attachment),
+        ),
+        (
+            "/media/{id}/thumbnail",
+            format!("/media/{}/thumbnail", w.attachment),
+        ),
+    ] {
+        rows.push(Row {
+            method: "GET",
+            template,
+            path,
+            body: None,
+            caller: carol(),
+            expect: Expect::Allowed {
+                status: 200,
+                writes: false,
+            },
+        });
+    }
     for (method, template) in CHANNEL_ROUTES {
         for (channel, target) in [(w.private, w.bob.id), (w.dm, w.erin.id)] {
             rows.push(on.row(

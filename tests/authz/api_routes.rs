@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::world::World;
+use crate::world::{World, ATTACHMENT_NAME};
 
 /// Who may call a route at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,20 +218,21 @@ pub fn routes(w: &World) -> Vec<Route> {
             None,
             Auth,
         ),
-        // Downloads take no token: without the url's signature nothing is found.
+        // Downloads take no token (API.md): public by the attachment's id and filename,
+        // even for a private channel's file.
         r(
             "GET",
             "/media/{id}/{filename}",
-            format!("/media/{msg}/notes.txt"),
+            format!("/media/{}/{ATTACHMENT_NAME}", w.attachment),
             None,
-            Public(404),
+            Public(200),
         ),
         r(
             "GET",
             "/media/{id}/thumbnail",
-            format!("/media/{msg}/thumbnail"),
+            format!("/media/{}/thumbnail", w.attachment),
             None,
-            Public(404),
+            Public(200),
         ),
         r(
             "GET",

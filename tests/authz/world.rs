@@ -11,13 +11,17 @@
 //! | dave  | -                       | -                     | member; blocked erin; blocked by frank |
 //! | erin  | -                       | -                     | member (wrote `dm_message` before the block) |
 //!
+//! `alice_private` carries `attachment`, alice's `photo.png` (an image, so it has a
+//! thumbnail): downloads are public by id and filename (API.md), so everyone gets it.
+//!
 //! `lobby` is a second public group (alice's) that carol may join, so that the one
 //! allowed write of the gateway matrix changes nothing the other rows rely on.
 
 use std::path::PathBuf;
 
 use protocol::events::client::SendMessage;
-use protocol::{ChannelId, UserId};
+use protocol::{AttachmentId, ChannelId, UserId};
+use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
 use crate::common::{test_config, Node};
@@ -51,6 +55,35 @@ pub struct World {
     pub alice_public: u64,
     pub bob_public: u64,
     pub dm_message: u64,
+    /// Alice's upload on `alice_private`, named [`ATTACHMENT_NAME`].
+    pub attachment: u64,
+}
+
+/// The filename of [`World::attachment`].
+pub const ATTACHMENT_NAME: &str = "photo.png";
+
+/// Uploads a small PNG as `token`'s; the attachment id.
+async fn upload_picture(node: &Node, token: &str) -> u64 {
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(8, 8))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .expect("encode png");
+    let form = Form::new().part(
+        "file",
+        Part::bytes(png.into_inner()).file_name(ATTACHMENT_NAME),
+    );
+    let res = node
+        .http
+        .post(node.api("/api/chat/media/upload"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(res.status(), 201, "upload");
+    let body: serde_json::Value = res.json().await.expect("upload body");
+    assert_eq!(body["attachment"]["filename"], ATTACHMENT_NAME);
+    crate::common::id(&body["attachment"]["id"])
 }
 
 impl World {
@@ -86,28 +119,33 @@ impl World {
         assert_eq!(status, 201, "dm: {body}");
         let dm = crate::common::id(&body["channel"]["id"]);
 
+        let attachment = upload_picture(&node, &alice.token).await;
         let chat = &node.stack.chat;
-        let send = |user: u64, channel: u64, content: &'static str| async move {
-            chat.send_message(
-                UserId::new(user),
-                SendMessage {
-                    channel_id: ChannelId::new(channel),
-                    content: content.to_owned(),
-                    nonce: None,
-                    reply_to: None,
-                    attachment_ids: None,
-                },
-            )
-            .await
-            .expect("setup message")
-            .id
-            .get()
+        let send = |user: u64, channel: u64, content: &'static str, attachments: &[u64]| {
+            let attachment_ids = (!attachments.is_empty())
+                .then(|| attachments.iter().copied().map(AttachmentId::new).collect());
+            async move {
+                chat.send_message(
+                    UserId::new(user),
+                    SendMessage {
+                        channel_id: ChannelId::new(channel),
+                        content: content.to_owned(),
+                        nonce: None,
+                        reply_to: None,
+                        attachment_ids,
+                    },
+                )
+                .await
+                .expect("setup message")
+                .id
+                .get()
+            }
         };
-        let alice_private = send(alice.id, private, "alice in private").await;
-        let bob_private = send(bob.id, private, "bob in private").await;
-        let alice_public = send(alice.id, public, "alice in public").await;
-        let bob_public = send(bob.id, public, "bob in public").await;
-        let dm_message = send(erin.id, dm, "erin to dave").await;
+        let alice_private = send(alice.id, private, "alice in private", &[attachment]).await;
+        let bob_private = send(bob.id, private, "bob in private", &[]).await;
+        let alice_public = send(alice.id, public, "alice in public", &[]).await;
+        let bob_public = send(bob.id, public, "bob in public", &[]).await;
+        let dm_message = send(erin.id, dm, "erin to dave", &[]).await;
 
         // Blocks come after the DM and its message: the DM exists, and is now closed.
         for (blocker, blocked) in [(&dave, &erin), (&frank, &dave)] {
@@ -140,6 +178,7 @@ impl World {
             alice_public,
             bob_public,
             dm_message,
+            attachment,
         };
         world.promote_to_admin(&[world.private, world.public], world.ada.id);
         // The snapshot must see the tables the refusals could touch, or "unchanged"

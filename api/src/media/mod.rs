@@ -1,5 +1,5 @@
-//! Uploaded files: what an upload may be, where its bytes go, and how its urls are
-//! signed. The HTTP handlers are in [`crate::routes::media`].
+//! Uploaded files: what an upload may be, where its bytes go, and what its urls are.
+//! The HTTP handlers are in [`crate::routes::media`].
 //!
 //! ```text
 //! multipart `file` ──► spool (temp file, counted, sniffed) ──► sniff: allowlist or 415
@@ -11,7 +11,8 @@
 //!                       object store `attachments/{id}` ◄─────────┘ `thumbnails/{id}`
 //!                                  │
 //!                                  ▼
-//!                       attachment row (storage), urls signed with the server secret
+//!                       attachment row (storage), urls `/media/{id}/{filename}`
+//!                       and `/media/{id}/thumbnail`
 //! ```
 //!
 //! The object key is derived from the attachment id alone; the client's filename is
@@ -23,11 +24,9 @@
 pub mod config;
 pub mod image;
 pub mod names;
-pub mod sign;
 pub mod sniff;
 pub mod spool;
 pub mod store;
 
 pub use config::{MediaBackend, MediaConfig, S3Config};
-pub use sign::UrlSigner;
 pub use store::MediaStore;

@@ -5,6 +5,8 @@
 //! character outside `[A-Za-z0-9._-]` becomes `_`, so the name needs no escaping
 //! anywhere. The name is never a storage path: objects are keyed by id.
 
+use protocol::AttachmentId;
+
 /// Longest stored file name, in bytes.
 pub const MAX_FILENAME_BYTES: usize = 128;
 
@@ -38,6 +40,18 @@ pub fn sanitize(name: &str) -> String {
     out
 }
 
+/// The attachment's `url`: `/media/{id}/{filename}`, `filename` as [`sanitize`] made
+/// it (so it needs no escaping). Public by design: see API.md and docs/security.md.
+pub fn file_url(id: AttachmentId, filename: &str) -> String {
+    format!("/media/{id}/{filename}")
+}
+
+/// An image attachment's `thumbnail_url`: `/media/{id}/thumbnail` (no stored name is
+/// `thumbnail`, see [`sanitize`]).
+pub fn thumbnail_url(id: AttachmentId) -> String {
+    format!("/media/{id}/thumbnail")
+}
+
 /// The `Content-Disposition` of a download.
 pub fn disposition(inline: bool, filename: &str) -> String {
     let kind = if inline { "inline" } else { "attachment" };
@@ -63,5 +77,12 @@ mod tests {
             disposition(false, "../a\".pdf"),
             "attachment; filename=\"a_.pdf\""
         );
+    }
+
+    #[test]
+    fn urls_are_the_contract_paths() {
+        let id = AttachmentId::new(42);
+        assert_eq!(file_url(id, &sanitize("../a b.png")), "/media/42/a_b.png");
+        assert_eq!(thumbnail_url(id), "/media/42/thumbnail");
     }
 }

@@ -5,7 +5,7 @@ use axum::response::Response;
 use protocol::AttachmentId;
 
 use crate::error::{ApiError, DownloadErrors, ParamErrors, ServerErrors};
-use crate::extract::{Params, Path};
+use crate::extract::Path;
 use crate::media::MediaStore;
 use crate::routes::media::serve;
 use crate::schema::IdSchema;
@@ -13,8 +13,9 @@ use crate::state::ApiState;
 
 /// The file, with its stored content type, `X-Content-Type-Options: nosniff`, a
 /// sandboxing `Content-Security-Policy`, and `Content-Disposition` inline for images,
-/// video and audio (attachment otherwise). No token: the url's `sig` is the
-/// capability, so use the attachment's `url` as given.
+/// video and audio (attachment otherwise). Public: no token, by the attachment's id and
+/// its stored (sanitized) filename, as in the attachment's `url`; any other name is
+/// `404`.
 #[utoipa::path(
     get,
     path = "/media/{id}/{filename}",
@@ -22,7 +23,6 @@ use crate::state::ApiState;
     params(
         ("id" = IdSchema, Path, description = "Attachment id"),
         ("filename" = String, Path, description = "The attachment's filename"),
-        ("sig" = String, Query, description = "The signature from the attachment's url"),
     ),
     responses(
         (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>,
@@ -39,9 +39,8 @@ use crate::state::ApiState;
 pub async fn download(
     State(state): State<ApiState>,
     Path((id, filename)): Path<(AttachmentId, String)>,
-    params: Params,
 ) -> Result<Response, ApiError> {
-    let record = serve::attachment(&state, id, &params).await?;
+    let record = serve::attachment(&state, id).await?;
     let attachment = &record.attachment;
     if attachment.filename != filename {
         return Err(serve::not_found());

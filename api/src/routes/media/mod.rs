@@ -1,9 +1,9 @@
 //! Uploads (`POST /api/chat/media/upload`) and downloads (`GET /media/...`).
 //!
-//! The mechanics (type sniffing, spooling, thumbnails, the object store, url
-//! signatures) are in [`crate::media`]; these handlers put them in order and shape the
-//! answers. Downloads carry no `Authorization`: the signed url is the capability
-//! ([`crate::media::sign`]).
+//! The mechanics (type sniffing, spooling, thumbnails, the object store, file names)
+//! are in [`crate::media`]; these handlers put them in order and shape the answers.
+//! Downloads are public by the attachment id and filename (API.md: "as on Discord's
+//! CDN"): they take no `Authorization` and no membership check.
 
 pub mod download;
 mod serve;

@@ -1,6 +1,10 @@
-//! Answering a download: the url's signature is checked first (no IO), then the
-//! attachment (it exists, and the message it is on is not deleted), then the object is
-//! streamed with headers that keep a browser from running it.
+//! Answering a download: the attachment is looked up (it exists, and the message it is
+//! on is not deleted), then the object is streamed with headers that keep a browser
+//! from running it. No token and no membership: downloads are public by id and name
+//! (API.md). The object is found by id alone ([`MediaStore::file_key`]), so nothing in
+//! a request's path can name a file outside the media store.
+//!
+//! [`MediaStore::file_key`]: crate::media::MediaStore::file_key
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -10,7 +14,6 @@ use service::ServiceError;
 use storage::AttachmentRecord;
 
 use crate::error::ApiError;
-use crate::extract::Params;
 use crate::media::names::disposition;
 use crate::media::sniff::{is_inline, TEXT_PLAIN};
 use crate::media::store::StoreFailure;
@@ -20,21 +23,18 @@ use crate::state::ApiState;
 /// directly: the response is a sandboxed, resource-less document.
 pub(crate) const CSP: &str = "default-src 'none'; sandbox";
 
-/// `404` for anything a download cannot name: a bad signature, an unknown id, a name
-/// that is not the file's, a deleted message's file.
+/// `404` for anything a download cannot name: an unknown id, a name that is not the
+/// file's, a deleted message's file.
 pub(crate) fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "media not found")
 }
 
-/// The attachment `id` if `params` carry its signature and it may be downloaded.
+/// The attachment `id` if it may be downloaded: it exists and is not on a deleted
+/// message.
 pub(crate) async fn attachment(
     state: &ApiState,
     id: AttachmentId,
-    params: &Params,
 ) -> Result<AttachmentRecord, ApiError> {
-    if !state.media.signer.verify(id, params.text("sig")) {
-        return Err(not_found());
-    }
     let record = state.chat.attachment(id).await?.ok_or_else(not_found)?;
     if let Some(message) = record.message_id {
         let live = state
@@ -95,7 +95,8 @@ pub(crate) async fn object(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
     );
-    // The url is a capability: keep it out of Referer headers and shared caches.
+    // Whoever knows the url can fetch the file: keep it out of Referer headers and
+    // shared caches.
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),

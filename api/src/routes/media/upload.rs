@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, AuthedErrors, UploadErrors};
 use crate::extract::{Auth, Json};
 use crate::media::image::{probe, ProbeError};
-use crate::media::names::sanitize;
+use crate::media::names::{file_url, sanitize, thumbnail_url};
 use crate::media::sniff::image_format;
 use crate::media::spool::{spool, SpoolError, Spooled};
 use crate::media::MediaStore;
@@ -85,7 +85,7 @@ pub async fn upload(
     let id = state.chat.new_attachment_id();
     let mut attachment = Attachment {
         id,
-        url: state.media.signer.file_url(id, &filename),
+        url: file_url(id, &filename),
         filename,
         content_type: spooled.content_type.to_owned(),
         size: spooled.size,
@@ -98,7 +98,7 @@ pub async fn upload(
             let probed = decode(&state, &spooled, format).await?;
             attachment.width = Some(probed.width);
             attachment.height = Some(probed.height);
-            attachment.thumbnail_url = Some(state.media.signer.thumbnail_url(id));
+            attachment.thumbnail_url = Some(thumbnail_url(id));
             Some(probed.thumbnail)
         }
         None => None,

@@ -22,6 +22,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../../../migrations/sqlite/0002_nonce_unique.sql"),
     ),
+    (
+        3,
+        include_str!("../../../../migrations/sqlite/0003_media_public_urls.sql"),
+    ),
 ];
 
 /// Applies every migration `conn` lacks; returns how many were applied.
@@ -152,5 +156,44 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn signed_media_urls_lose_their_signature() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // A database at version 2, with urls as version 2 of the API stored them.
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
+             INSERT INTO schema_migrations VALUES (1, 0), (2, 0);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[0].1).unwrap();
+        conn.execute_batch(MIGRATIONS[1].1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, username, display_name, search_name, password_hash, created_at)
+                 VALUES (1, 'ann', 'Ann', ' ann', 'x', 0);
+             INSERT INTO attachments (id, uploader_id, filename, content_type, size, url, thumbnail_url, created_at)
+                 VALUES (7, 1, 'a.png', 'image/png', 1, '/media/7/a.png?sig=00ff', '/media/7/thumbnail?sig=00ff', 0),
+                        (8, 1, 'b.txt', 'text/plain', 1, '/media/8/b.txt?sig=abcd', NULL, 0),
+                        (9, 1, 'c.txt', 'text/plain', 1, '/media/9/c.txt', NULL, 0);",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), MIGRATIONS.len() - 2);
+        let urls: Vec<(String, Option<String>)> = conn
+            .prepare("SELECT url, thumbnail_url FROM attachments ORDER BY id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let url = |u: &str| u.to_owned();
+        assert_eq!(
+            urls,
+            vec![
+                (url("/media/7/a.png"), Some(url("/media/7/thumbnail"))),
+                (url("/media/8/b.txt"), None),
+                (url("/media/9/c.txt"), None),
+            ]
+        );
     }
 }
