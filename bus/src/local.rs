@@ -169,7 +169,7 @@ impl Bus for LocalBus {
     fn replay(&self, channel: ChannelId, after: u64) -> Replay<Arc<Publication>> {
         match self.stripe(channel).lock().get(&channel) {
             Some(ring) => ring.after(after),
-            None => Replay::Events(Vec::new()),
+            None => Replay::Unknown,
         }
     }
 
@@ -230,10 +230,15 @@ mod tests {
         let offsets = |r: Replay<Arc<Publication>>| match r {
             Replay::Events(e) => e.iter().map(|p| p.offset.unwrap()).collect::<Vec<_>>(),
             Replay::Gap { .. } => vec![0],
+            Replay::Unknown => vec![u64::MAX],
         };
         assert_eq!(offsets(bus.replay(ChannelId::new(1), 2)), [3, 4, 5]);
         assert_eq!(offsets(bus.replay(ChannelId::new(1), 1)), [0], "gap");
-        assert_eq!(offsets(bus.replay(ChannelId::new(2), 0)), Vec::<u64>::new());
+        assert_eq!(
+            offsets(bus.replay(ChannelId::new(2), 0)),
+            [u64::MAX],
+            "unknown"
+        );
     }
 
     #[tokio::test]

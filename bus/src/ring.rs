@@ -22,6 +22,9 @@ pub enum Replay<T> {
         /// The newest offset kept.
         newest: u64,
     },
+    /// Nothing is kept for the channel: no event of it was published since the bus
+    /// started (so whatever storage holds will not be published again).
+    Unknown,
 }
 
 impl<T: Clone> ReplayRing<T> {
@@ -59,7 +62,7 @@ impl<T: Clone> ReplayRing<T> {
     /// The events after `after`.
     pub fn after(&self, after: u64) -> Replay<T> {
         let (Some((first, _)), Some(newest)) = (self.events.front(), self.newest()) else {
-            return Replay::Events(Vec::new());
+            return Replay::Unknown;
         };
         if after >= newest {
             return Replay::Events(Vec::new());
@@ -112,7 +115,7 @@ mod tests {
     #[test]
     fn an_empty_ring_knows_nothing_newer() {
         let r: ReplayRing<u64> = ReplayRing::new(4);
-        assert_eq!(r.after(5), Replay::Events(vec![]));
+        assert_eq!(r.after(5), Replay::Unknown);
     }
 
     #[test]

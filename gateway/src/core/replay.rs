@@ -21,6 +21,9 @@ pub struct Plan<T> {
     pub replay: Vec<T>,
     /// The gap could not be replayed: list the channel in `resync`.
     pub resync: bool,
+    /// The client is ahead of what this shard delivered so far: live events up to this
+    /// offset are still on their way here and must be skipped for this session.
+    pub floor: Option<u64>,
 }
 
 impl<T> Plan<T> {
@@ -38,39 +41,47 @@ impl<T> Plan<T> {
         ring: Replay<(u64, T)>,
     ) -> Self {
         let after = Self::ring_after(stored, position);
-        let (events, newest) = match ring {
+        let (events, newest, published) = match ring {
+            // Nothing newer than `after` published yet: what storage has beyond it is
+            // still on its way.
             Replay::Events(events) => {
                 let newest = events.last().map_or(after, |(s, _)| *s);
-                (Some(events), newest)
+                (Some(events), newest, Some(newest))
             }
-            Replay::Gap { newest } => (None, newest),
+            Replay::Gap { newest } => (None, newest, Some(newest)),
+            Replay::Unknown => (Some(Vec::new()), after, None),
         };
-        // A followed channel is delivered live above `followed`; an unfollowed one is
-        // followed from the newest offset anyone published (older ones will not come
-        // live again once the shard follows it).
-        let offset = followed.unwrap_or(stored.max(newest));
-        let Some(position) = position else {
-            return Self {
-                offset,
-                replay: Vec::new(),
-                resync: false,
-            };
-        };
-        let resync = Self {
+        // A followed channel is delivered live above `followed`. An unfollowed one is
+        // followed from the newest offset published: the shard subscribed before it
+        // read the ring, so everything after that (committed or not yet) comes live.
+        // With nothing published since start, storage's offset is where it stands.
+        let offset = followed.unwrap_or(published.unwrap_or(stored));
+        let plain = |offset, resync| Self {
             offset,
             replay: Vec::new(),
-            resync: true,
+            resync,
+            floor: None,
+        };
+        let Some(position) = position else {
+            return plain(offset, false);
         };
         if position > offset {
-            return resync;
+            if followed.is_some() && position <= stored.max(newest) {
+                // This shard lags behind the client (it was on another node or shard):
+                // continue from the client's position, skipping what arrives up to it.
+                return Self {
+                    offset: position,
+                    replay: Vec::new(),
+                    resync: false,
+                    floor: Some(position),
+                };
+            }
+            return plain(offset, true);
         }
         if position == offset {
-            return Self {
-                offset,
-                replay: Vec::new(),
-                resync: false,
-            };
+            return plain(offset, false);
         }
+        let resync = plain(offset, true);
         let Some(events) = events else {
             return resync;
         };
@@ -87,6 +98,7 @@ impl<T> Plan<T> {
             offset,
             replay,
             resync: false,
+            floor: None,
         }
     }
 }
@@ -107,10 +119,26 @@ mod tests {
             (plan.offset, plan.replay.len(), plan.resync),
             (12, 0, false)
         );
-        // Storage is ahead of the ring (13 committed, not yet published): it comes live
-        // and the shard drops it as at or below the offset it follows.
+        // Storage is ahead of the ring (13 committed, not yet published): it comes
+        // live, after the announced 12.
         let plan = Plan::<u64>::new(13, None, None, ring(11..=12));
+        assert_eq!(plan.offset, 12);
+        // A reconnect in that moment is replayed up to 12, and gets 13 live.
+        let plan = Plan::new(13, None, Some(9), ring(10..=12));
+        assert_eq!(
+            (plan.offset, plan.replay, plan.resync),
+            (12, vec![10, 11, 12], false)
+        );
+        // Nothing published since start: storage's offset.
+        let plan = Plan::<u64>::new(13, None, None, Replay::Unknown);
         assert_eq!(plan.offset, 13);
+        // Published up to (at most) the client's position, storage ahead: the rest is
+        // on its way, the client continues from its position.
+        let plan = Plan::new(60, None, Some(57), ring(1..=0));
+        assert_eq!(
+            (plan.offset, plan.replay.len(), plan.resync),
+            (57, 0, false)
+        );
     }
 
     #[test]
@@ -129,6 +157,10 @@ mod tests {
         );
         assert!(Plan::<u64>::new(10, None, Some(7), Replay::Gap { newest: 10 }).resync);
         assert!(Plan::new(10, None, Some(11), ring(1..=10)).resync, "ahead");
+        assert!(
+            Plan::new(10, Some(8), Some(11), ring(1..=10)).resync,
+            "ahead"
+        );
         let current = Plan::new(10, None, Some(10), ring(1..=10));
         assert_eq!((current.replay.len(), current.resync), (0, false));
         // The ring does not reach what the shard already delivered: resync.
@@ -136,8 +168,18 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_ring_replays_nothing_but_a_current_client() {
-        assert!(!Plan::<u64>::new(5, None, Some(5), Replay::Events(vec![])).resync);
-        assert!(Plan::<u64>::new(5, None, Some(4), Replay::Events(vec![])).resync);
+    fn a_client_ahead_of_a_lagging_shard_continues_from_its_position() {
+        // Storage is at 35, this shard delivered up to 13, the client saw 22.
+        let plan = Plan::new(35, Some(13), Some(22), ring(23..=35));
+        assert_eq!(
+            (plan.offset, plan.replay.len(), plan.resync, plan.floor),
+            (22, 0, false, Some(22))
+        );
+    }
+
+    #[test]
+    fn an_unknown_channel_replays_nothing_but_a_current_client() {
+        assert!(!Plan::<u64>::new(5, None, Some(5), Replay::Unknown).resync);
+        assert!(Plan::<u64>::new(5, None, Some(4), Replay::Unknown).resync);
     }
 }

@@ -21,7 +21,7 @@ use crate::driver::clock::now_ms;
 use crate::driver::handshake;
 use crate::fanout::index::ConnKey;
 use crate::server::Slot;
-use crate::shard::conn::Got;
+use crate::shard::conn::{Got, Transport};
 use crate::shard::{tasks, Conn, Shard};
 
 /// Handshakes a new connection, then hands it to its IO task. `slot` is its place in
@@ -71,12 +71,13 @@ pub(crate) async fn handshake(shard: Rc<Shard>, mut stream: TcpStream, slot: Opt
         }
         let key = state.conns.insert(Conn {
             id,
-            stream: stream.clone(),
+            stream: stream.clone() as Rc<dyn Transport>,
             tls,
             session,
             encoding,
             user: None,
             channels: Vec::new(),
+            floors: Vec::new(),
             busy: false,
             dirty: false,
             kick: false,

@@ -26,7 +26,7 @@ pub(crate) struct Conn {
     /// Unique within the process (READY's `session_id`); checks that a task's key still
     /// names its connection.
     pub id: u64,
-    pub stream: Rc<TcpStream>,
+    pub stream: Rc<dyn Transport>,
     pub tls: Option<Box<rustls::ServerConnection>>,
     pub session: Session,
     pub encoding: Encoding,
@@ -34,6 +34,9 @@ pub(crate) struct Conn {
     pub user: Option<UserId>,
     /// Channels this session follows, to leave them on close.
     pub channels: Vec<ChannelId>,
+    /// Channels whose live events up to an offset this session already has (it joined
+    /// ahead of its shard); usually empty.
+    pub floors: Vec<(ChannelId, u64)>,
     /// An identify or a request of this connection is running (they run in order).
     pub busy: bool,
     /// On the shard's dirty list.
@@ -71,6 +74,19 @@ pub(crate) enum Got {
 }
 
 impl Conn {
+    /// Whether this session already has the channel event at `offset` (and, once it
+    /// is past its floor, forgets the floor).
+    pub fn has_already(&mut self, channel: ChannelId, offset: u64) -> bool {
+        let Some(i) = self.floors.iter().position(|(c, _)| *c == channel) else {
+            return false;
+        };
+        if offset <= self.floors[i].1 {
+            return true;
+        }
+        self.floors.swap_remove(i);
+        false
+    }
+
     /// Whether the IO task must wait for writability.
     pub fn wants_write(&self) -> bool {
         self.session.queued_bytes() > 0 || self.tls.as_ref().is_some_and(|t| t.wants_write())
@@ -86,7 +102,7 @@ impl Conn {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Got::Drained),
                     Err(e) => return Err(e),
                 },
-                Some(tls) => match read_tls(tls, &self.stream, buf)? {
+                Some(tls) => match read_tls(tls, &*self.stream, buf)? {
                     TlsRead::Plain(n) => n,
                     TlsRead::Eof => return Ok(Got::Eof),
                     TlsRead::Blocked => return Ok(Got::Drained),
@@ -128,7 +144,7 @@ impl Conn {
                 if !tls.wants_write() {
                     return Ok(self.session.queued_bytes() == 0);
                 }
-                match tls.write_tls(&mut Socket(&self.stream)) {
+                match tls.write_tls(&mut Socket(&*self.stream)) {
                     Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
@@ -144,7 +160,7 @@ impl Conn {
             tls.send_close_notify();
             let _ = self.flush();
         }
-        let _ = socket2::SockRef::from(&*self.stream).shutdown(std::net::Shutdown::Write);
+        self.stream.shutdown_write();
         self.write_shut = true;
     }
 }
@@ -158,7 +174,7 @@ enum TlsRead {
 /// Reads ciphertext, decrypts, and hands out plaintext into `buf`.
 fn read_tls(
     tls: &mut rustls::ServerConnection,
-    stream: &TcpStream,
+    stream: &dyn Transport,
     buf: &mut [u8],
 ) -> io::Result<TlsRead> {
     loop {
@@ -182,8 +198,34 @@ fn read_tls(
     }
 }
 
-/// The non-blocking socket as `Read`/`Write` for rustls.
-struct Socket<'a>(&'a TcpStream);
+/// What a connection's bytes go through: a non-blocking socket (or, in the
+/// simulator, an in-memory pipe). Every call answers at once (`WouldBlock` when it
+/// cannot); waiting for readiness is the IO task's business, not this one's.
+pub(crate) trait Transport {
+    /// Reads what is available; `Ok(0)` at end of stream.
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Writes as much of `bufs` as fits now.
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// Sends FIN.
+    fn shutdown_write(&self);
+}
+
+impl Transport for TcpStream {
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        TcpStream::try_read(self, buf)
+    }
+
+    fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        TcpStream::try_write_vectored(self, bufs)
+    }
+
+    fn shutdown_write(&self) {
+        let _ = socket2::SockRef::from(self).shutdown(std::net::Shutdown::Write);
+    }
+}
+
+/// The transport as `Read`/`Write` for rustls.
+struct Socket<'a>(&'a dyn Transport);
 
 impl Read for Socket<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -193,7 +235,7 @@ impl Read for Socket<'_> {
 
 impl Write for Socket<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.try_write(buf)
+        self.0.try_write_vectored(&[IoSlice::new(buf)])
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {

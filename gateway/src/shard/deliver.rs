@@ -36,7 +36,7 @@ impl ShardState {
             }
             (Target::Channel { channel, except }, None) => {
                 let framed = Framed::new(publication.clone());
-                self.push_channel(*channel, &framed, except)
+                self.push_channel(*channel, &framed, except, None)
             }
             (Target::Users(users), _) => self.user_event(users, publication),
         }
@@ -86,7 +86,7 @@ impl ShardState {
             followed.last = offset;
         }
         let framed = Framed::new(p.clone());
-        self.push_channel(channel, &framed, &[])
+        self.push_channel(channel, &framed, &[], p.offset)
     }
 
     /// The ring lost events the shard never saw: the channel's sessions resume with
@@ -192,7 +192,13 @@ impl ShardState {
     }
 
     /// [`push`] to every session following `channel`, walking the index in place.
-    fn push_channel(&mut self, channel: ChannelId, framed: &Framed, except: &[UserId]) -> u64 {
+    fn push_channel(
+        &mut self,
+        channel: ChannelId,
+        framed: &Framed,
+        except: &[UserId],
+        offset: Option<u64>,
+    ) -> u64 {
         let Self {
             index,
             conns,
@@ -208,6 +214,7 @@ impl ShardState {
                 framed,
                 followed.sessions.iter().copied(),
                 except,
+                offset.map(|s| (channel, s)),
             ),
             None => 0,
         }
@@ -226,6 +233,7 @@ impl ShardState {
             framed,
             keys,
             except,
+            None,
         )
     }
 }
@@ -239,6 +247,7 @@ fn push(
     framed: &Framed,
     keys: impl Iterator<Item = ConnKey>,
     except: &[UserId],
+    event: Option<(ChannelId, u64)>,
 ) -> u64 {
     {
         let droppable = framed.droppable();
@@ -249,6 +258,11 @@ fn push(
             };
             if conn.session.is_closing() || conn.user.is_some_and(|u| except.contains(&u)) {
                 continue;
+            }
+            if let Some((channel, offset)) = event.filter(|_| !conn.floors.is_empty()) {
+                if conn.has_already(channel, offset) {
+                    continue;
+                }
             }
             let frame = framed.frame(conn.encoding);
             let unsent = conn.session.queued_bytes() + frame.len();

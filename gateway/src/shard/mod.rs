@@ -19,6 +19,8 @@ pub(crate) mod conn;
 mod deliver;
 mod metrics;
 mod register;
+#[cfg(test)]
+mod sim;
 mod state;
 pub(crate) mod tasks;
 

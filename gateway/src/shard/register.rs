@@ -68,6 +68,9 @@ impl ShardState {
                 }
             }
             channel.offset = plan.offset;
+            if let Some(floor) = plan.floor {
+                self.conns[key].floors.push((channel.id, floor));
+            }
             if plan.resync {
                 resync.push(channel.id);
                 metrics::counter!("gateway_resyncs_total").increment(1);
@@ -103,5 +106,6 @@ pub(crate) fn offsets(ring: Replay<Arc<Publication>>) -> Replay<(u64, Arc<Public
                 .collect(),
         ),
         Replay::Gap { newest } => Replay::Gap { newest },
+        Replay::Unknown => Replay::Unknown,
     }
 }
