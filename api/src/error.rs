@@ -1,10 +1,12 @@
 //! [`ApiError`]: every error answer of the API, as `{"error": {"code", "message"}}`
 //! with the status of its code (API.md conventions).
 //!
-//! Client faults are answered quietly; our own faults were already logged once where
-//! they were made ([`service::ServiceError::internal`]) and reach the client as an
-//! opaque "internal error". `429` carries `Retry-After` in whole seconds, `401`
-//! carries `WWW-Authenticate: Bearer`.
+//! Whose fault decides the rest ([`service::error::Fault`]): client faults are
+//! answered as they are and not logged; backend faults answer 503 and our faults an
+//! opaque "internal error", each logged once, here, where it becomes the response
+//! ([`ServiceError::log`]), with its source (storage's own text stays in the log).
+//! `429` carries `Retry-After` in whole seconds, `401` carries
+//! `WWW-Authenticate: Bearer`.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +14,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use protocol::ErrorCode;
 use serde::Serialize;
+use service::error::Fault;
 use service::ServiceError;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, ResponseBuilder};
@@ -64,11 +67,16 @@ pub struct ErrorDetail {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        self.0.log();
         let status = self.status();
+        let message = match self.0.fault {
+            Fault::Ours => service::error::INTERNAL_MESSAGE.to_owned(),
+            _ => self.0.message,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.0.code.as_str(),
-                message: self.0.message,
+                message,
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
@@ -221,6 +229,59 @@ mod tests {
         assert_eq!(response.headers()[header::RETRY_AFTER], "2");
         let response = ApiError(ServiceError::rate_limited(5)).into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    }
+
+    /// Each fault kind's answer: the client's as it is, a backend's as 503 with a
+    /// generic reason, ours as an opaque 500; storage's text is in none of them.
+    #[tokio::test]
+    async fn each_fault_kind_answers_as_it_should() {
+        let secret = "UNIQUE constraint failed: users.password_hash in /data/layer4.db";
+        let cases = [
+            (
+                ServiceError::from(storage::StoreError::Conflict(
+                    "username: already taken".into(),
+                )),
+                StatusCode::CONFLICT,
+                "CONFLICT",
+                "username: already taken",
+            ),
+            (
+                ServiceError::from(storage::StoreError::Unavailable(secret.into())),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UNAVAILABLE",
+                "storage unavailable",
+            ),
+            (
+                ServiceError::from(storage::StoreError::Internal(secret.into())),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            ),
+            (
+                ServiceError::internal(secret),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            ),
+            (
+                ServiceError::new(ErrorCode::Internal, secret),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            ),
+        ];
+        for (err, status, code, message) in cases {
+            let logged_before = err.clone();
+            let response = ApiError(err).into_response();
+            assert_eq!(response.status(), status);
+            let body = body_json(response).await;
+            assert_eq!(
+                body,
+                serde_json::json!({"error": {"code": code, "message": message}})
+            );
+            assert!(!body.to_string().contains("constraint"), "{body}");
+            assert!(!logged_before.log(), "logged once, by the response");
+        }
     }
 
     #[tokio::test]

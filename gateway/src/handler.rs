@@ -5,20 +5,33 @@ use protocol::events::client::FetchMessages;
 use protocol::events::server::{Ack, ErrorData, MessagesLoaded};
 use protocol::events::{ClientEvent, ServerEvent};
 use protocol::{ErrorCode, UserId};
+use service::error::Fault;
 use service::{Chat, ServiceError};
 use storage::Page;
 
 use crate::core::session::Reply;
 
-/// Executes `event` for `user`.
+/// Executes `event` for `user`. A failure becomes an `ERROR`: logged here, once, as
+/// its fault says (backend and our faults; never the client's), and sent with the
+/// message a client may read (opaque for our faults).
 pub async fn handle(chat: &Chat, user: UserId, event: ClientEvent) -> Reply {
     match run(chat, user, event).await {
         Ok(reply) => reply,
-        Err(err) => Reply::Error(ErrorData {
-            code: err.code,
-            message: err.message,
-            retry_after_ms: err.retry_after_ms,
-        }),
+        Err(err) => Reply::Error(error_data(err)),
+    }
+}
+
+/// The `ERROR` data of a failed request, logging it as its fault says.
+fn error_data(err: ServiceError) -> ErrorData {
+    err.log();
+    let message = match err.fault {
+        Fault::Ours => service::error::INTERNAL_MESSAGE.to_owned(),
+        _ => err.message,
+    };
+    ErrorData {
+        code: err.code,
+        message,
+        retry_after_ms: err.retry_after_ms,
     }
 }
 
@@ -120,6 +133,37 @@ mod tests {
             around: None,
             limit,
         }
+    }
+
+    /// What an `ERROR` carries of each fault kind: the client's message, a backend's
+    /// generic reason, ours opaque; storage's text never.
+    #[test]
+    fn error_frames_follow_the_fault() {
+        let secret = "database disk image is malformed";
+        let data = error_data(ServiceError::bad_request("content", "must not be blank"));
+        assert_eq!(
+            (data.code, data.message.as_str()),
+            (ErrorCode::BadRequest, "content: must not be blank")
+        );
+        let data = error_data(ServiceError::rate_limited(700));
+        assert_eq!(
+            (data.code, data.retry_after_ms),
+            (ErrorCode::RateLimited, Some(700))
+        );
+        let err = ServiceError::from(storage::StoreError::Unavailable(secret.into()));
+        let data = error_data(err.clone());
+        assert_eq!(
+            (data.code, data.message.as_str()),
+            (ErrorCode::Unavailable, "storage unavailable")
+        );
+        assert!(!err.log(), "logged once, where it became the ERROR");
+        let err = ServiceError::from(storage::StoreError::Internal(secret.into()));
+        let data = error_data(err.clone());
+        assert_eq!(
+            (data.code, data.message.as_str()),
+            (ErrorCode::Internal, "internal error")
+        );
+        assert!(!err.log());
     }
 
     #[test]

@@ -80,7 +80,7 @@ impl Chat {
                 bus,
                 ids,
                 sequencers,
-                typing: TypingTimers::default(),
+                typing: TypingTimers::new(Duration::from_millis(config.typing_interval_ms)),
                 presence,
                 hash_permits,
                 dummy_hash: tokio::sync::OnceCell::new(),
@@ -147,7 +147,15 @@ impl Chat {
     /// THE publish function of everything that is not a channel event (channel list
     /// changes, typing, receipts, presence): no offset, no storage.
     pub(crate) async fn publish(&self, publication: Publication) {
-        if let Err(err) = self.inner.bus.publish(vec![publication]).await {
+        self.publish_all(vec![publication]).await;
+    }
+
+    /// [`Chat::publish`] for several publications made together: one batch, in order.
+    pub(crate) async fn publish_all(&self, publications: Vec<Publication>) {
+        if publications.is_empty() {
+            return;
+        }
+        if let Err(err) = self.inner.bus.publish(publications).await {
             tracing::warn!(error = %err, "event not published");
         }
     }

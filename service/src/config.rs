@@ -66,6 +66,9 @@ pub struct ChatConfig {
     pub presence_grace_ms: u64,
     /// How long a `START_TYPING` lasts without a refresh, in ms. Default 10 s.
     pub typing_ttl_ms: u64,
+    /// At most one `TYPING_STARTED` per user per channel is published this often; a
+    /// `START_TYPING` within it refreshes the expiry only. Default 3 s.
+    pub typing_interval_ms: u64,
     /// Most attachments on one message. Default 10.
     pub max_attachments: usize,
     /// Most keys an in-memory rate limiter tracks before it sweeps expired ones (and
@@ -97,6 +100,7 @@ impl Default for ChatConfig {
             max_distinct_emoji: u32::try_from(limits::MAX_DISTINCT_EMOJI).unwrap_or(u32::MAX),
             presence_grace_ms: limits::PRESENCE_GRACE_MS,
             typing_ttl_ms: limits::TYPING_TTL_MS,
+            typing_interval_ms: limits::TYPING_INTERVAL_MS,
             max_attachments: 10,
             rate_limit_max_keys: 100_000,
             max_concurrent_hashes: 4,
@@ -113,6 +117,7 @@ mod tests {
     fn defaults_follow_the_contract() {
         let c = ChatConfig::default();
         assert_eq!(c.large_threshold, 250);
+        assert_eq!((c.typing_ttl_ms, c.typing_interval_ms), (10_000, 3_000));
         assert_eq!(c.max_group_members, 10_000);
         assert_eq!((c.messages_per_window, c.message_window_ms), (5, 5_000));
         assert_eq!(c.nonce_window_ms, 600_000);

@@ -16,6 +16,10 @@ pub enum StoreError {
     /// a 21st distinct emoji on a message). Client fault: 400; the text names the field.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// A limit of the data is reached (a new member of a channel at its member cap).
+    /// Client fault: 403; the text names the limit.
+    #[error("limit reached: {0}")]
+    Limit(String),
     /// The backend cannot be reached or is overloaded. Backend fault: 503.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

@@ -15,11 +15,11 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use protocol::codec::{self, DecodeError, Encoding};
+use protocol::codec::{self, Encoding};
 use protocol::events::client::{Empty, Identify};
 use protocol::events::server::{Ack, ErrorData, Ready};
 use protocol::events::{ClientEvent, ServerEvent};
-use protocol::{CloseCode, ErrorCode, UserId};
+use protocol::{CloseCode, UserId};
 
 use crate::core::heartbeat::Heartbeat;
 use crate::core::ratelimit::WindowLimiter;
@@ -353,16 +353,22 @@ impl Session {
         };
         let frame = match codec::decode_client(payload, encoding) {
             Ok(frame) => frame,
-            Err(DecodeError::Malformed(_)) => return self.close(CloseCode::DecodeError),
+            // The protocol crate decides what each decode error costs: a close code,
+            // or an ERROR that leaves the connection open.
             Err(err) => {
-                if !self.identified_or_identifying() && !is_identify(&err) {
+                if let Some(code) = err.close_code() {
+                    return self.close(code);
+                }
+                if !self.identified_or_identifying() && !err.is_identify() {
                     return self.close(CloseCode::NotIdentified);
                 }
                 if !self.count_frame(now) {
                     return;
                 }
-                let id = err.request_id();
-                return self.send_error(id, ErrorCode::BadRequest, decode_reason(&err));
+                if let Some(error) = err.error_data() {
+                    self.send_event(&ServerEvent::Error(error), err.request_id());
+                }
+                return;
             }
         };
         let is_ping = matches!(frame.event, ClientEvent::Ping(_));
@@ -406,15 +412,6 @@ impl Session {
         matches!(self.state, State::Identifying | State::Ready { .. })
     }
 
-    fn send_error(&mut self, id: Option<u32>, code: ErrorCode, message: String) {
-        let error = ErrorData {
-            code,
-            message,
-            retry_after_ms: None,
-        };
-        self.send_event(&ServerEvent::Error(error), id);
-    }
-
     fn send_event(&mut self, event: &ServerEvent, id: Option<u32>) {
         let Mode::Gateway(encoding) = self.mode else {
             return;
@@ -432,22 +429,10 @@ impl Session {
     }
 }
 
-fn is_identify(err: &DecodeError) -> bool {
-    matches!(err, DecodeError::BadData { t, .. } if t == "IDENTIFY")
-}
-
-fn decode_reason(err: &DecodeError) -> String {
-    match err {
-        DecodeError::UnknownEvent { t, .. } => format!("unknown event type `{t}`"),
-        DecodeError::BadData { t, reason, .. } => format!("{t}: {reason}"),
-        other => other.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use protocol::events::client::SendMessage;
-    use protocol::{ChannelId, User};
+    use protocol::{ChannelId, ErrorCode, User};
 
     use super::*;
 

@@ -16,7 +16,7 @@ pub enum DecodeError {
     #[error("malformed message: {0}")]
     Malformed(String),
     /// `t` names no event: `ERROR BAD_REQUEST`, the connection stays open.
-    #[error("unknown event `{t}`")]
+    #[error("unknown event type `{t}`")]
     UnknownEvent {
         /// The request id, if the envelope had one.
         id: Option<u32>,
@@ -25,7 +25,7 @@ pub enum DecodeError {
     },
     /// `d` has a missing field or a field of the wrong type: `ERROR BAD_REQUEST` naming
     /// the field, the connection stays open.
-    #[error("bad {t} data: {reason}")]
+    #[error("{t}: {reason}")]
     BadData {
         /// The request id, if the envelope had one.
         id: Option<u32>,
@@ -43,6 +43,21 @@ impl DecodeError {
             Self::Malformed(_) => None,
             Self::UnknownEvent { id, .. } | Self::BadData { id, .. } => *id,
         }
+    }
+
+    /// The event type the client named, when the envelope was readable.
+    pub fn event_type(&self) -> Option<&str> {
+        match self {
+            Self::Malformed(_) => None,
+            Self::UnknownEvent { t, .. } | Self::BadData { t, .. } => Some(t),
+        }
+    }
+
+    /// Whether the message was an `IDENTIFY` with bad data: before a session is
+    /// identified, that is answered with `ERROR` (the client may retry), while any
+    /// other undecodable message closes with 4003.
+    pub fn is_identify(&self) -> bool {
+        matches!(self, Self::BadData { t, .. } if t == "IDENTIFY")
     }
 
     /// The close code when the error ends the connection (a malformed envelope: 4002),
@@ -84,7 +99,10 @@ mod tests {
         assert_eq!(unknown.request_id(), Some(3));
         let data = unknown.error_data().unwrap();
         assert_eq!(data.code, ErrorCode::BadRequest);
-        assert_eq!(data.message, "unknown event `NOPE`");
+        assert_eq!(data.message, "unknown event type `NOPE`");
+        assert_eq!(unknown.event_type(), Some("NOPE"));
+        assert!(!unknown.is_identify());
+        assert_eq!(malformed.event_type(), None);
 
         let bad = DecodeError::BadData {
             id: None,
@@ -94,7 +112,15 @@ mod tests {
         assert_eq!(bad.request_id(), None);
         assert_eq!(
             bad.error_data().unwrap().message,
-            "bad SEND_MESSAGE data: missing field `content`"
+            "SEND_MESSAGE: missing field `content`"
         );
+        assert!(!bad.is_identify());
+        let identify = DecodeError::BadData {
+            id: Some(1),
+            t: "IDENTIFY".into(),
+            reason: "token: invalid type".into(),
+        };
+        assert!(identify.is_identify());
+        assert_eq!(identify.event_type(), Some("IDENTIFY"));
     }
 }

@@ -56,6 +56,9 @@ pub const NONCE_MAX_BYTES: usize = 64;
 pub const NONCE_WINDOW_MS: u64 = 600_000;
 /// Typing expires this long after `START_TYPING`.
 pub const TYPING_TTL_MS: u64 = 10_000;
+/// At most one `TYPING_STARTED` per user per channel reaches the channel this often;
+/// a repeat within it only refreshes the expiry.
+pub const TYPING_INTERVAL_MS: u64 = 3_000;
 /// Smallest `limit` of a history page.
 pub const FETCH_LIMIT_MIN: u32 = 1;
 /// `limit` of a history page when none is given.

@@ -3,9 +3,12 @@
 //!
 //! Events: creation sends `CHANNEL_CREATED` to every member (one publication: a new
 //! group looks the same to each of them); an update sends `CHANNEL_UPDATED` to every
-//! member as they see it (channels above `large_threshold` members get one
-//! channel-wide publication with the per-viewer fields neutral: unread 0, not muted,
-//! no read position); a delete sends `CHANNEL_DELETED` to the members it had.
+//! member as they see it, read in one query and published once per distinct view
+//! (members with the same read position, unread count and mute share one
+//! publication); channels above `large_threshold` members get one channel-wide
+//! publication with the per-viewer fields neutral: unread 0, not muted, no read
+//! position. A delete sends `CHANNEL_DELETED` to the members it had, and, for a
+//! group, one per thread to that thread's members.
 
 use bus::Publication;
 use protocol::events::server::{ChannelData, ChannelDeleted};
@@ -123,14 +126,17 @@ impl Chat {
             .await?
             .ok_or_else(|| ServiceError::not_found("channel"))?;
         if updated.member_count <= self.config().large_threshold {
-            for member in self.store().member_ids(channel).await? {
-                let view = self.channel_view(channel, member).await?;
-                self.publish(Publication::to_users(
-                    vec![member],
-                    ServerEvent::ChannelUpdated(Box::new(ChannelData { channel: view })),
-                ))
-                .await;
-            }
+            let views = self.store().member_views(channel).await?;
+            let publications = by_view(views)
+                .into_iter()
+                .map(|(view, members)| {
+                    Publication::to_users(
+                        members,
+                        ServerEvent::ChannelUpdated(Box::new(ChannelData { channel: view })),
+                    )
+                })
+                .collect();
+            self.publish_all(publications).await;
         } else {
             let view = self.channel_view(channel, NOBODY).await?;
             self.publish(Publication::ephemeral(
@@ -144,7 +150,8 @@ impl Chat {
     }
 
     /// Deletes a group or thread with its messages (and a group's threads): the owner
-    /// only. Publishes `CHANNEL_DELETED` to the members it had.
+    /// only. Publishes `CHANNEL_DELETED` to the members it had, and one per thread of
+    /// a group to the members that thread had.
     pub async fn delete_channel(&self, user: UserId, channel: ChannelId) -> Result<()> {
         let (record, role) = self.member(user, channel).await?;
         if record.kind == ChannelKind::Dm {
@@ -155,17 +162,26 @@ impl Chat {
                 "only the owner can delete the channel",
             ));
         }
-        let members = self.store().member_ids(channel).await?;
+        let mut audiences = vec![(channel, self.store().member_ids(channel).await?)];
+        if record.kind == ChannelKind::Group {
+            for thread in self.store().thread_ids(channel).await? {
+                audiences.push((thread, self.store().member_ids(thread).await?));
+            }
+        }
         if !self.store().delete_channel(channel).await? {
             return Err(ServiceError::not_found("channel"));
         }
-        self.publish(Publication::to_users(
-            members,
-            ServerEvent::ChannelDeleted(ChannelDeleted {
-                channel_id: channel,
-            }),
-        ))
-        .await;
+        let publications = audiences
+            .into_iter()
+            .filter(|(_, members)| !members.is_empty())
+            .map(|(channel_id, members)| {
+                Publication::to_users(
+                    members,
+                    ServerEvent::ChannelDeleted(ChannelDeleted { channel_id }),
+                )
+            })
+            .collect();
+        self.publish_all(publications).await;
         Ok(())
     }
 
@@ -208,6 +224,32 @@ impl Chat {
         }
         Ok(())
     }
+}
+
+/// The members grouped by the view they have of the channel, in the order of each
+/// view's first member. The views differ only in the per-viewer fields.
+fn by_view(views: Vec<(UserId, Channel)>) -> Vec<(Channel, Vec<UserId>)> {
+    type Key = (Option<protocol::MessageId>, u32, bool, Option<u64>);
+    let key = |view: &Channel| -> Key {
+        (
+            view.last_read_message_id,
+            view.unread_count,
+            view.muted,
+            view.muted_until,
+        )
+    };
+    let mut index: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
+    let mut groups: Vec<(Channel, Vec<UserId>)> = Vec::new();
+    for (member, view) in views {
+        match index.get(&key(&view)) {
+            Some(&i) => groups[i].1.push(member),
+            None => {
+                index.insert(key(&view), groups.len());
+                groups.push((view, vec![member]));
+            }
+        }
+    }
+    groups
 }
 
 /// `ids` without duplicates and without `skip`, in their first order.
@@ -327,12 +369,120 @@ mod tests {
             ("renamed", Visibility::Public)
         );
         let published = f.drain();
-        assert_eq!(published.len(), 2, "one per member");
-        for p in &published {
-            assert!(
-                matches!(&p.event, ServerEvent::ChannelUpdated(d) if d.channel.name == "renamed")
-            );
+        assert_eq!(
+            published.len(),
+            1,
+            "both see the same channel: one publication"
+        );
+        assert_eq!(published[0].target, Target::Users(vec![a, b]));
+        assert!(
+            matches!(&published[0].event, ServerEvent::ChannelUpdated(d) if d.channel.name == "renamed")
+        );
+    }
+
+    /// One CHANNEL_UPDATED per distinct view, each to the members who see that one,
+    /// with their own read position, unread count and mute.
+    #[tokio::test]
+    async fn update_publishes_once_per_distinct_view() {
+        let mut f = Fixture::new();
+        let mut users = Vec::new();
+        for name in ["alice", "bob", "carol", "dan", "erin"] {
+            users.push(f.user(name).await);
         }
+        let [a, b, c, d, e] = users[..] else {
+            unreachable!()
+        };
+        let ch = f.group(a, Visibility::Private, &[b, c, d, e]).await;
+        let m1 = f.send(a, ch, "hello").await.unwrap();
+        f.chat.store().mark_read(ch, b, m1.id).await.unwrap();
+        f.chat.store().mute(ch, c, None).await.unwrap();
+        f.drain();
+        f.chat
+            .update_channel(a, ch, Some("renamed"), None)
+            .await
+            .unwrap();
+        let mut seen: Vec<(Vec<UserId>, Channel)> = f
+            .drain()
+            .iter()
+            .map(|p| {
+                let Target::Users(users) = &p.target else {
+                    panic!("users target expected")
+                };
+                let ServerEvent::ChannelUpdated(data) = &p.event else {
+                    panic!("{:?}", p.event)
+                };
+                let mut users = users.clone();
+                users.sort();
+                (users, data.channel.clone())
+            })
+            .collect();
+        seen.sort_by_key(|(users, _)| users[0]);
+        let mut expected = vec![vec![a], vec![b], vec![c], vec![d, e]];
+        for group in &mut expected {
+            group.sort();
+        }
+        expected.sort_by_key(|users| users[0]);
+        assert_eq!(
+            seen.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>(),
+            expected
+        );
+        for (users, view) in &seen {
+            assert_eq!(view.name, "renamed");
+            for user in users {
+                let alone = f.chat.channel(*user, ch).await.unwrap();
+                assert_eq!(view, &alone, "{user} gets their own view");
+            }
+        }
+    }
+
+    /// Deleting a group tells each thread's members that the thread is gone too.
+    #[tokio::test]
+    async fn deleting_a_group_deletes_its_threads_for_their_members() {
+        let mut f = Fixture::new();
+        let (a, b, c) = (
+            f.user("alice").await,
+            f.user("bob").await,
+            f.user("carol").await,
+        );
+        let ch = f.group(a, Visibility::Public, &[b]).await;
+        let root = f.send(b, ch, "root").await.unwrap();
+        let thread = f.chat.create_thread(b, root.id, "thread").await.unwrap();
+        f.chat.join_channel(c, thread.id).await.unwrap();
+        let empty_root = f.send(a, ch, "another").await.unwrap();
+        let lonely = f.chat.create_thread(a, empty_root.id, "t2").await.unwrap();
+        f.chat.leave_channel(a, lonely.id).await.unwrap();
+        f.drain();
+
+        f.chat.delete_channel(a, ch).await.unwrap();
+        let mut deleted: Vec<(ChannelId, Vec<UserId>)> = f
+            .drain()
+            .iter()
+            .map(|p| {
+                let ServerEvent::ChannelDeleted(d) = &p.event else {
+                    panic!("{:?}", p.event)
+                };
+                let Target::Users(users) = &p.target else {
+                    panic!("users target expected")
+                };
+                let mut users = users.clone();
+                users.sort();
+                (d.channel_id, users)
+            })
+            .collect();
+        deleted.sort();
+        let mut expected = vec![(ch, vec![a, b]), (thread.id, vec![b, c])];
+        for (_, users) in &mut expected {
+            users.sort();
+        }
+        expected.sort();
+        assert_eq!(
+            deleted, expected,
+            "no publication for a thread without members"
+        );
+        assert_eq!(
+            f.chat.channel(c, thread.id).await.unwrap_err().code,
+            ErrorCode::NotFound
+        );
     }
 
     #[tokio::test]

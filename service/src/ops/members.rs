@@ -162,12 +162,16 @@ impl Chat {
 
     /// Adds `user` as a member: `USER_JOINED` to the channel, then `CHANNEL_CREATED` to
     /// them (the sequencer publishes both). `None` when they already were a member.
+    /// The member cap is checked by storage inside the commit (`FORBIDDEN` when the
+    /// channel is full), so joins racing past the callers' early checks cannot
+    /// exceed it.
     async fn join(&self, channel: ChannelId, user: UserId) -> Result<Option<u64>> {
         let joined = self.existing_user(user).await?;
         let write = EventWrite::AddMember {
             channel,
             user,
             role: Role::Member,
+            max_members: self.config().max_group_members,
         };
         Ok(self.commit(write, Some(joined), None).await?.offset)
     }
@@ -257,6 +261,67 @@ mod tests {
             f.chat.join_channel(c, public).await.unwrap_err().code,
             ErrorCode::Forbidden
         );
+    }
+
+    /// Joins racing for the last place: the early check lets them all through, the
+    /// commit admits one; the others are FORBIDDEN and publish nothing.
+    #[tokio::test]
+    async fn racing_joins_cannot_exceed_the_cap() {
+        let mut f = Fixture::with_config(crate::ChatConfig {
+            max_group_members: 3,
+            ..config()
+        });
+        let (a, b) = (f.user("alice").await, f.user("bob").await);
+        let public = f.group(a, Visibility::Public, &[b]).await;
+        let mut joiners = Vec::new();
+        for n in 0..6 {
+            joiners.push(f.user(&format!("joiner{n}")).await);
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for user in joiners {
+            let chat = f.chat.clone();
+            tasks.spawn(async move { chat.join_channel(user, public).await });
+        }
+        let results = tasks.join_all().await;
+        let joined = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(joined, 1, "{results:?}");
+        for err in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert_eq!(err.code, ErrorCode::Forbidden, "{err}");
+        }
+        assert_eq!(f.chat.channel(a, public).await.unwrap().member_count, 3);
+        let joins = f
+            .drain()
+            .iter()
+            .filter(|p| matches!(p.event, ServerEvent::UserJoined(_)))
+            .count();
+        assert_eq!(joins, 1);
+    }
+
+    /// Adding over the cap in one request is refused before any write; the cap also
+    /// holds inside the commit when members were added meanwhile.
+    #[tokio::test]
+    async fn the_store_refuses_a_join_over_the_cap() {
+        let f = Fixture::with_config(crate::ChatConfig {
+            max_group_members: 2,
+            ..config()
+        });
+        let (a, b, c) = (
+            f.user("alice").await,
+            f.user("bob").await,
+            f.user("carol").await,
+        );
+        let ch = f
+            .chat
+            .create_channel(a, "g", Some(Visibility::Public), vec![b])
+            .await
+            .unwrap()
+            .id;
+        // Past the early check (as a racing join would be): the commit refuses it.
+        let err = f.chat.join(ch, c).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        assert_eq!(err.fault, crate::error::Fault::Client);
+        assert!(err.message.contains("at most 2 members"), "{}", err.message);
+        assert_eq!(f.chat.join(ch, b).await.unwrap(), None, "a member already");
     }
 
     #[tokio::test]

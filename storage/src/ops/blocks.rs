@@ -14,6 +14,9 @@ pub trait BlockStore: Send + Sync {
     async fn blocked_ids(&self, user: UserId) -> Result<Vec<UserId>>;
     /// Users `user` blocked.
     async fn blocked_users(&self, user: UserId) -> Result<Vec<User>>;
+    /// Ids of the users who blocked `user`: a short list read by the reverse index,
+    /// whatever the size of the channels they share (typing leaves them out).
+    async fn blocked_by(&self, user: UserId) -> Result<Vec<UserId>>;
     /// Whether either user blocked the other.
     async fn is_blocked_either(&self, a: UserId, b: UserId) -> Result<bool>;
     /// Users among `candidates` who blocked `user` (typing is never sent to them).

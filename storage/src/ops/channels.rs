@@ -78,6 +78,11 @@ pub trait ChannelStore: Send + Sync {
     async fn channel(&self, id: ChannelId) -> Result<Option<ChannelRecord>>;
     /// The channel as `viewer` sees it (works for non-members too: unread 0, not muted).
     async fn channel_for(&self, id: ChannelId, viewer: UserId) -> Result<Option<Channel>>;
+    /// The channel as each of its members sees it, by member id, in one read (what a
+    /// change of the channel sends to each member, without one read per member).
+    async fn member_views(&self, id: ChannelId) -> Result<Vec<(UserId, Channel)>>;
+    /// The ids of the threads of `parent`, by id.
+    async fn thread_ids(&self, parent: ChannelId) -> Result<Vec<ChannelId>>;
     /// Every channel `user` is a member of, as they see them, newest activity first.
     async fn channels_for_user(&self, user: UserId) -> Result<Vec<Channel>>;
     /// Public groups whose name contains `query` (case-insensitive; empty matches all),

@@ -77,6 +77,10 @@ pub enum EventWrite {
         user: UserId,
         /// Their role.
         role: Role,
+        /// The member cap: a new member of a channel that already has this many is
+        /// `StoreError::Limit`, decided inside the batch's transaction so racing
+        /// joins cannot exceed it.
+        max_members: u32,
     },
     /// USER_LEFT.
     RemoveMember {
@@ -146,7 +150,8 @@ pub trait EventStore: Send + Sync {
     ///   deleted message is `Unchanged`);
     /// - `StoreError::Invalid`: a data rule (attachments, the emoji cap, an unknown
     ///   author or user);
-    /// - `StoreError::Conflict`: a message id that is already taken.
+    /// - `StoreError::Conflict`: a message id that is already taken;
+    /// - `StoreError::Limit`: a new member of a channel at its `max_members`.
     ///
     /// Offsets are contiguous per channel in batch order: only `Event`s take one.
     /// The outer `Err` (the commit itself failed, e.g. disk full) means nothing of the

@@ -379,3 +379,61 @@ pub async fn delete_channel_cascades(b: &Backend) {
     assert!(store.user(bob.id).await.unwrap().is_some());
     group(store, ann.id, &[bob.id]).await;
 }
+
+/// `member_views` gives each member the view `channel_for` gives them, in one read;
+/// non-members are not in it.
+pub async fn member_views_match_channel_for(b: &Backend) {
+    let store = &b.store;
+    let (ann, bob, cat, dan) = (
+        user(store).await,
+        user(store).await,
+        user(store).await,
+        user(store).await,
+    );
+    let channel = group(store, ann.id, &[bob.id, cat.id]).await.id;
+    let (m1, _) = send(store, channel, ann.id, "one").await;
+    send(store, channel, ann.id, "two").await;
+    store.mark_read(channel, bob.id, m1.id).await.unwrap();
+    store.mute(channel, cat.id, None).await.unwrap();
+
+    let views = store.member_views(channel).await.unwrap();
+    let mut ids: Vec<_> = views.iter().map(|(member, _)| *member).collect();
+    ids.sort();
+    let mut expected = vec![ann.id, bob.id, cat.id];
+    expected.sort();
+    assert_eq!(ids, expected, "members only, once each");
+    for (member, view) in &views {
+        let alone = store.channel_for(channel, *member).await.unwrap().unwrap();
+        assert_eq!(view, &alone, "the view of {member}");
+    }
+    assert!(!views.iter().any(|(member, _)| *member == dan.id));
+    assert!(store.member_views(next_id()).await.unwrap().is_empty());
+}
+
+/// `thread_ids` lists the threads of a channel, not those of another.
+pub async fn thread_ids_of_a_parent(b: &Backend) {
+    let store = &b.store;
+    let ann = user(store).await;
+    let (parent, other) = (
+        group(store, ann.id, &[]).await.id,
+        group(store, ann.id, &[]).await.id,
+    );
+    assert!(store.thread_ids(parent).await.unwrap().is_empty());
+    let mut threads = Vec::new();
+    for n in 0..2 {
+        let (root, _) = send(store, parent, ann.id, &format!("root {n}")).await;
+        let thread = store
+            .create_channel(NewChannel {
+                kind: ChannelKind::Thread,
+                parent_id: Some(parent),
+                root_message_id: Some(root.id),
+                ..new_group(ann.id, &[], "thread")
+            })
+            .await
+            .unwrap();
+        threads.push(thread.id);
+    }
+    threads.sort();
+    assert_eq!(store.thread_ids(parent).await.unwrap(), threads);
+    assert!(store.thread_ids(other).await.unwrap().is_empty());
+}

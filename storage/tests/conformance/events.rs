@@ -115,11 +115,13 @@ pub async fn results_in_order(b: &Backend) {
             channel,
             user: cat.id,
             role: Role::Member,
+            max_members: 10_000,
         }, // 7: 6
         EventWrite::AddMember {
             channel,
             user: cat.id,
             role: Role::Admin,
+            max_members: 10_000,
         }, // 8: a member already
         EventWrite::RemoveMember {
             channel,
@@ -352,6 +354,7 @@ pub async fn failed_items_take_no_offset(b: &Backend) {
             channel: next_id(),
             user: bob.id,
             role: Role::Member,
+            max_members: 10_000,
         },
         EventWrite::RemoveMember {
             channel: next_id(),
@@ -444,6 +447,7 @@ pub async fn unchanged_items_take_no_offset(b: &Backend) {
                 channel,
                 user: bob.id,
                 role: Role::Admin,
+                max_members: 10_000,
             },
             EventWrite::RemoveMember {
                 channel,
@@ -458,6 +462,7 @@ pub async fn unchanged_items_take_no_offset(b: &Backend) {
                 channel,
                 user: cat.id,
                 role: Role::Member,
+                max_members: 10_000,
             },
         ],
     )
@@ -610,4 +615,41 @@ pub async fn full_batch_across_ten_channels(b: &Backend) {
     for (_, id) in ids.iter().step_by(37) {
         assert!(store.message(*id).await.unwrap().is_some());
     }
+}
+
+/// The member cap is decided inside the batch: the join that would pass `max_members`
+/// fails alone with `Limit` and takes no offset, even when it shares a batch with the
+/// join that filled the channel; a member who already is one stays `Unchanged`.
+pub async fn member_cap_inside_the_batch(b: &Backend) {
+    let store = &b.store;
+    let (ann, bob, cat, dan) = (
+        user(store).await,
+        user(store).await,
+        user(store).await,
+        user(store).await,
+    );
+    let channel = group(store, ann.id, &[bob.id]).await.id;
+    let start = offset(store, channel).await;
+    let join = |user: protocol::UserId| EventWrite::AddMember {
+        channel,
+        user,
+        role: Role::Member,
+        max_members: 3,
+    };
+    let out = append(
+        store,
+        vec![join(cat.id), join(dan.id), join(cat.id), join(bob.id)],
+    )
+    .await;
+    assert_eq!(offset_of(&out[0]), start + 1);
+    assert!(
+        matches!(&out[1], Err(StoreError::Limit(text)) if text.contains('3')),
+        "{:?}",
+        out[1]
+    );
+    assert!(is_unchanged(&out[2]), "{:?}", out[2]);
+    assert!(is_unchanged(&out[3]), "{:?}", out[3]);
+    assert_eq!(offset(store, channel).await, start + 1);
+    assert_eq!(store.member_ids(channel).await.unwrap().len(), 3);
+    assert_eq!(store.member_role(channel, dan.id).await.unwrap(), None);
 }

@@ -55,6 +55,20 @@ impl BlockStore for SqliteStore {
         .await
     }
 
+    async fn blocked_by(&self, user: UserId) -> Result<Vec<UserId>> {
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT blocker_id FROM blocks WHERE blocked_id = ?1 ORDER BY blocker_id",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([id(user)], |row| row.get::<_, i64>(0).map(to_id))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .store()
+        })
+        .await
+    }
+
     async fn is_blocked_either(&self, a: UserId, b: UserId) -> Result<bool> {
         self.read(move |conn| {
             conn.prepare_cached(

@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use protocol::{Channel, ChannelId, ChannelKind, Role, UserId, Visibility};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::codec::{fold, id, int, kind_str, like_escape, new_id};
+use super::codec::{fold, id, int, kind_str, like_escape, new_id, to_id};
 use super::error::SqlResultExt;
-use super::view::{load_record, load_view, query_views, view_select};
+use super::view::{load_member_views, load_record, load_view, query_views, view_select};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::ops::channels::{ChannelRecord, ChannelStore, NewChannel};
@@ -180,6 +180,23 @@ impl ChannelStore for SqliteStore {
     async fn channel_for(&self, channel: ChannelId, viewer: UserId) -> Result<Option<Channel>> {
         self.read(move |conn| load_view(conn, id(channel), id(viewer)))
             .await
+    }
+
+    async fn member_views(&self, channel: ChannelId) -> Result<Vec<(UserId, Channel)>> {
+        self.read(move |conn| load_member_views(conn, id(channel)))
+            .await
+    }
+
+    async fn thread_ids(&self, parent: ChannelId) -> Result<Vec<ChannelId>> {
+        self.read(move |conn| {
+            conn.prepare_cached("SELECT id FROM channels WHERE parent_id = ?1 ORDER BY id")
+                .and_then(|mut stmt| {
+                    stmt.query_map([id(parent)], |row| row.get::<_, i64>(0).map(to_id))?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .store()
+        })
+        .await
     }
 
     async fn channels_for_user(&self, user: UserId) -> Result<Vec<Channel>> {

@@ -2,6 +2,10 @@
 //!
 //! A uniqueness violation is the client's (409), a missing referenced row is bad input
 //! (400), a busy or locked database is the backend's (503), and anything else is ours.
+//!
+//! The text of a client fault reaches the client, so it is written here, naming the
+//! field, and never carries SQLite's own message; the text of a backend or our fault
+//! keeps SQLite's message for the log and never reaches a client.
 
 use rusqlite::ErrorCode;
 
@@ -17,10 +21,12 @@ pub(crate) fn map_err(err: rusqlite::Error) -> StoreError {
             }
             ErrorCode::ConstraintViolation => match failure.extended_code {
                 rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => return StoreError::Conflict(text),
+                | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                    return StoreError::Conflict(taken(&text))
+                }
                 // A reference to a row that does not exist (or was deleted meanwhile).
                 rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
-                    return StoreError::Invalid(format!("reference to a missing row: {text}"))
+                    return StoreError::Invalid("reference to a missing row".into())
                 }
                 _ => {}
             },
@@ -28,6 +34,30 @@ pub(crate) fn map_err(err: rusqlite::Error) -> StoreError {
         }
     }
     StoreError::Internal(err.to_string())
+}
+
+/// `"{columns}: already taken"` from SQLite's `UNIQUE constraint failed: t.a, t.b`
+/// (the column names only), or `"already taken"` when the text has another shape.
+fn taken(text: &str) -> String {
+    let columns: Vec<&str> = text
+        .strip_prefix("UNIQUE constraint failed: ")
+        .map(|list| {
+            list.split(", ")
+                .filter_map(|qualified| qualified.rsplit('.').next())
+                .filter(|column| {
+                    !column.is_empty()
+                        && column
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if columns.is_empty() {
+        "already taken".to_owned()
+    } else {
+        format!("{}: already taken", columns.join(", "))
+    }
 }
 
 /// `?`-friendly conversion for rusqlite results.
@@ -71,6 +101,28 @@ mod tests {
             .execute("INSERT INTO p VALUES (1, 'b')", [])
             .unwrap_err();
         assert!(matches!(map_err(dup_id), StoreError::Conflict(_)));
+    }
+
+    /// Client-fault texts are ours, naming the column, never SQLite's message.
+    #[test]
+    fn client_texts_carry_no_sqlite_message() {
+        let conn = conn();
+        conn.execute("INSERT INTO p VALUES (1, 'a')", []).unwrap();
+        let dup = map_err(
+            conn.execute("INSERT INTO p VALUES (2, 'a')", [])
+                .unwrap_err(),
+        );
+        assert!(matches!(&dup, StoreError::Conflict(text) if text == "name: already taken"));
+        let fk = map_err(conn.execute("INSERT INTO c VALUES (9)", []).unwrap_err());
+        assert!(matches!(&fk, StoreError::Invalid(text) if text == "reference to a missing row"));
+        for err in [dup, fk] {
+            let text = err.to_string();
+            assert!(
+                !text.contains("constraint") && !text.contains("p."),
+                "{text}"
+            );
+        }
+        assert_eq!(taken("something else"), "already taken");
     }
 
     #[test]

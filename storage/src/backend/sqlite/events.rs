@@ -14,7 +14,7 @@
 //! was written.
 
 use async_trait::async_trait;
-use protocol::{ChannelId, MessageId};
+use protocol::{ChannelId, MessageId, UserId};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::codec::id;
@@ -142,8 +142,14 @@ fn apply(conn: &Connection, item: EventWrite) -> Result<Outcome> {
             channel,
             user,
             role,
+            max_members,
         } => {
-            channel_exists(conn, channel)?;
+            let count = member_count(conn, channel)?;
+            if count >= u64::from(max_members) && !is_member(conn, channel, user)? {
+                return Err(StoreError::Limit(format!(
+                    "a channel has at most {max_members} members"
+                )));
+            }
             insert_member(conn, id(channel), user, role).map(maybe_event)
         }
         EventWrite::RemoveMember { channel, user } => {
@@ -174,6 +180,27 @@ fn message_in(conn: &Connection, message: MessageId, channel: ChannelId) -> Resu
         Some((found, deleted_at)) if found == channel => Ok((row, deleted_at.is_some())),
         _ => Err(no_message()),
     }
+}
+
+/// The channel's member count; `NotFound` unless the channel exists.
+fn member_count(conn: &Connection, channel: ChannelId) -> Result<u64> {
+    conn.prepare_cached("SELECT member_count FROM channels WHERE id = ?1")
+        .and_then(|mut stmt| {
+            stmt.query_row([id(channel)], |row| row.get::<_, i64>(0))
+                .optional()
+        })
+        .store()?
+        .map(|count| u64::try_from(count).unwrap_or(0))
+        .ok_or_else(no_channel)
+}
+
+/// Whether `user` is a member of `channel`.
+fn is_member(conn: &Connection, channel: ChannelId, user: UserId) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM members WHERE channel_id = ?1 AND user_id = ?2)",
+    )
+    .and_then(|mut stmt| stmt.query_row([id(channel), id(user)], |row| row.get(0)))
+    .store()
 }
 
 /// `NotFound` unless the channel exists.

@@ -4,7 +4,7 @@
 //! mute whose end has passed reads as no mute. Non-members see no unread messages, no
 //! read position and no mute.
 
-use protocol::{Channel, ChannelKind};
+use protocol::{Channel, ChannelKind, UserId};
 use rusqlite::{Connection, OptionalExtension, Row};
 
 use super::codec::{now_ms, parse_kind, parse_visibility, to_id, to_u32, to_u64};
@@ -44,6 +44,42 @@ macro_rules! view_select {
 }
 
 pub(crate) use view_select;
+
+/// A channel as each member sees it: the [`view_select!`] columns with the member as
+/// the viewer, then the member's id (column 14).
+const MEMBER_VIEWS: &str = "SELECT c.id, c.kind, \
+       CASE WHEN c.kind = 'dm' THEN COALESCE( \
+         (SELECT u.display_name FROM members o JOIN users u ON u.id = o.user_id \
+          WHERE o.channel_id = c.id AND o.user_id <> me.user_id ORDER BY o.user_id LIMIT 1), \
+         (SELECT u.display_name FROM users u WHERE u.id = me.user_id), '') \
+       ELSE c.name END, \
+       c.visibility, c.parent_id, c.root_message_id, c.member_count, c.last_message_id, \
+       c.event_offset, 1, r.message_id, \
+       (SELECT COUNT(*) FROM messages m WHERE m.channel_id = c.id \
+          AND m.id > COALESCE(r.message_id, -1) AND m.author_id <> me.user_id \
+          AND m.deleted_at IS NULL), \
+       mu.channel_id IS NOT NULL, mu.until, me.user_id \
+     FROM members me JOIN channels c ON c.id = me.channel_id \
+     LEFT JOIN receipts r ON r.channel_id = c.id AND r.user_id = me.user_id \
+     LEFT JOIN mutes mu ON mu.channel_id = c.id AND mu.user_id = me.user_id \
+     WHERE me.channel_id = ?1 ORDER BY me.user_id";
+
+/// The channel as each of its members sees it, by member id.
+pub(crate) fn load_member_views(conn: &Connection, channel: i64) -> Result<Vec<(UserId, Channel)>> {
+    let now = now_ms();
+    let raws = conn
+        .prepare_cached(MEMBER_VIEWS)
+        .and_then(|mut stmt| {
+            stmt.query_map([channel], |row| {
+                Ok((row.get::<_, i64>(14)?, raw_view(row)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .store()?;
+    raws.into_iter()
+        .map(|(member, raw)| Ok((to_id(member), raw.finish(now)?)))
+        .collect()
+}
 
 /// A channel record by id.
 pub(crate) fn load_record(conn: &Connection, channel: i64) -> Result<Option<ChannelRecord>> {
