@@ -42,7 +42,10 @@ fn main() -> std::process::ExitCode {
         Ok(rt) => rt,
         Err(err) => return exit(Err(err.into())),
     };
-    exit(runtime.block_on(run(cli.command)))
+    let result = runtime.block_on(run(cli.command));
+    // A worker's stdin reader is a blocking read that cannot be cancelled: do not wait for it.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    exit(result)
 }
 
 fn exit(result: anyhow::Result<()>) -> std::process::ExitCode {

@@ -64,6 +64,8 @@ impl Workers {
 
     /// Waits for the children to exit.
     pub async fn wait(mut self) {
+        // Closing the control channels ends the stdin writers: the children see EOF.
+        self.control.clear();
         for child in &mut self.children {
             let _ = child.wait().await;
         }
