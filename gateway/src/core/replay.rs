@@ -134,7 +134,7 @@ mod tests {
         assert_eq!(plan.offset, 13);
         // Published up to (at most) the client's position, storage ahead: the rest is
         // on its way, the client continues from its position.
-        let plan = Plan::new(60, None, Some(57), ring(1..=0));
+        let plan = Plan::<u64>::new(60, None, Some(57), Replay::Events(vec![]));
         assert_eq!(
             (plan.offset, plan.replay.len(), plan.resync),
             (57, 0, false)
