@@ -301,3 +301,137 @@ async fn poll_metrics(http: &reqwest::Client, url: &str, needle: &str) -> String
     }
     body
 }
+
+/// SIGTERM while senders keep a channel busy: every session gets close 1001, and every
+/// message that was acknowledged is in storage when the node starts again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_traffic_closes_1001_and_loses_no_acknowledged_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = [
+        "--messages-per-window",
+        "100000",
+        "--frames-per-window",
+        "100000",
+    ];
+    let (mut dev, api, ws) = Dev::start(dir.path(), &limits);
+    let http = reqwest::Client::new();
+    let mut users = Vec::new();
+    for name in ["sender1", "sender2", "sender3", "sender4"] {
+        let body: Value = http
+            .post(format!("http://{api}/api/auth/register"))
+            .json(&json!({"username": name, "password": "password123"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        users.push((
+            body["user"]["id"].as_str().unwrap().to_owned(),
+            body["token"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let others: Vec<&str> = users[1..].iter().map(|(id, _)| id.as_str()).collect();
+    let created: Value = http
+        .post(format!("http://{api}/api/chat/channels"))
+        .bearer_auth(&users[0].1)
+        .json(&json!({"name": "busy", "member_ids": others}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let channel = created["channel"]["id"].as_str().unwrap().to_owned();
+
+    // Each user sends as fast as its ACKs come back, until the socket closes.
+    let mut senders = Vec::new();
+    for (_, token) in users.clone() {
+        let (ws, channel) = (ws.clone(), channel.clone());
+        senders.push(tokio::spawn(async move {
+            let url = format!("ws://{ws}/gateway?v=1&encoding=json");
+            let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+            let identify = json!({"t": "IDENTIFY", "d": {"token": token}});
+            socket.send(WsMessage::Text(identify.to_string())).await.unwrap();
+            let mut acked = Vec::new();
+            let mut next = 1u32;
+            let send = |n: u32| {
+                let m = json!({"t": "SEND_MESSAGE", "id": n, "d": {"channel_id": channel, "content": format!("m{n}")}});
+                WsMessage::Text(m.to_string())
+            };
+            let _ = socket.send(send(next)).await;
+            while let Some(Ok(msg)) = socket.next().await {
+                match msg {
+                    WsMessage::Text(text) => {
+                        let v: Value = serde_json::from_str(&text).unwrap();
+                        if v["t"] == "ACK" {
+                            acked.push(v["d"]["message"]["id"].as_str().unwrap().to_owned());
+                            next += 1;
+                            let _ = socket.send(send(next)).await;
+                        }
+                    }
+                    WsMessage::Close(frame) => {
+                        return (acked, frame.map(|f| u16::from(f.code)));
+                    }
+                    _ => {}
+                }
+            }
+            (acked, None)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let pid = dev.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let mut acked = Vec::new();
+    for sender in senders {
+        let (ids, close) = tokio::time::timeout(Duration::from_secs(20), sender)
+            .await
+            .expect("every session is closed")
+            .unwrap();
+        assert_eq!(close, Some(1001), "closed with 1001 (drain)");
+        acked.extend(ids);
+    }
+    assert!(
+        acked.len() > 20,
+        "traffic was flowing: {} acks",
+        acked.len()
+    );
+    let status = dev.child.wait().unwrap();
+    assert!(status.success(), "a clean exit after the drain: {status:?}");
+    drop(dev);
+
+    // Every acknowledged message is stored.
+    let (dev, api, _) = Dev::start(dir.path(), &[]);
+    let mut stored = std::collections::HashSet::new();
+    let mut before: Option<String> = None;
+    loop {
+        let mut url = format!("http://{api}/api/chat/channels/{channel}/messages?limit=100");
+        if let Some(b) = &before {
+            url.push_str(&format!("&before={b}"));
+        }
+        let page: Value = http
+            .get(url)
+            .bearer_auth(&users[0].1)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let messages = page["messages"].as_array().unwrap();
+        if messages.is_empty() {
+            break;
+        }
+        for m in messages {
+            stored.insert(m["id"].as_str().unwrap().to_owned());
+        }
+        before = messages
+            .last()
+            .map(|m| m["id"].as_str().unwrap().to_owned());
+    }
+    for id in &acked {
+        assert!(stored.contains(id), "acknowledged message {id} was lost");
+    }
+    dev.stop();
+}

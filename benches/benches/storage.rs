@@ -10,6 +10,8 @@
 //! PostgreSQL joins when its backend exists (`DATABASE_URL`); today it is only noted.
 //!
 //! `cargo bench -p benches --bench storage`.
+// Measures the raw batched write itself (clippy.toml bans it outside the sequencer).
+#![allow(clippy::disallowed_methods)]
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};

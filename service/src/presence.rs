@@ -171,6 +171,8 @@ impl Inner {
                 status,
             }),
         );
+        // Presence publishes its own status events (it has no Chat).
+        #[allow(clippy::disallowed_methods)]
         if let Err(err) = self.bus.publish(vec![publication]).await {
             tracing::warn!(error = %err, "presence not published");
         }

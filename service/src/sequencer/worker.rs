@@ -102,6 +102,8 @@ impl Worker {
         let started = Instant::now();
         let size = pending.len();
         let writes = pending.iter().map(|p| p.write.clone()).collect();
+        // The one place channel events are written.
+        #[allow(clippy::disallowed_methods)]
         let results = match self.store.append_events(writes).await {
             Ok(results) if results.len() == size => results,
             Ok(results) => {
@@ -138,6 +140,8 @@ impl Worker {
             replies.push((job.reply, answer));
         }
         metrics::counter!("sequencer_events_total").increment(publications.len() as u64);
+        // The one place committed events are published, in offset order.
+        #[allow(clippy::disallowed_methods)]
         if let Err(err) = self.bus.publish(publications).await {
             // Committed, so acknowledged: clients that miss the events heal from
             // storage (a gap in offsets makes them reconnect with `positions`).
