@@ -313,6 +313,16 @@ impl Session {
         self.ws.advance_transmit(written);
     }
 
+    /// Gives back the memory of empty queues and buffers; the shard calls it on idle
+    /// connections now and then.
+    pub fn shrink(&mut self) {
+        self.ws.shrink();
+        if self.actions.is_empty() {
+            self.actions = VecDeque::new();
+        }
+        self.scratch = Vec::new();
+    }
+
     /// A channel event no longer fits this connection's queue: drop what is queued and
     /// close with 4010, so the close frame goes out first and the memory is freed.
     pub fn close_slow_consumer(&mut self) {

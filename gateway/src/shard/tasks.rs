@@ -20,6 +20,9 @@ use crate::driver::clock::now_ms;
 use crate::fanout::index::ConnKey;
 use crate::handler;
 
+/// How often (in ticks) idle connections give memory back.
+const SHRINK_EVERY_TICKS: u64 = 20;
+
 /// Batches delivered before one flush, at most.
 const BATCHES_PER_FLUSH: usize = 64;
 
@@ -87,11 +90,21 @@ pub(crate) async fn tick(shard: Rc<Shard>, period: Duration) {
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut due = Vec::new();
+    let mut ticks = 0u64;
     loop {
         interval.tick().await;
+        ticks += 1;
         let now = now_ms();
         {
             let mut state = shard.state.borrow_mut();
+            if ticks % SHRINK_EVERY_TICKS == 0 {
+                // Idle connections give their queues' memory back.
+                for (_, conn) in state.conns.iter_mut() {
+                    if !conn.busy && conn.session.queued_bytes() == 0 {
+                        conn.session.shrink();
+                    }
+                }
+            }
             due.extend(state.conns.iter().filter_map(|(key, conn)| {
                 let timer = conn.deadline.is_some_and(|d| d <= now);
                 let linger = conn.close_at.is_some_and(|d| d <= now);

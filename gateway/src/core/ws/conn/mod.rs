@@ -424,6 +424,18 @@ impl WsConn {
         self.outbox.advance(written);
     }
 
+    /// Gives back the memory of empty queues and buffers (call it on idle connections:
+    /// DESIGN.md idea 6, an idle connection holds no buffers).
+    pub fn shrink(&mut self) {
+        self.outbox.shrink();
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+        if self.input.is_empty() {
+            self.input = BytesMut::new();
+        }
+    }
+
     /// Drops every queued frame not yet written (a slow consumer, about to be closed).
     pub fn discard_queued(&mut self) {
         self.outbox.clear();

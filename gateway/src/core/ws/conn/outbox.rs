@@ -74,6 +74,13 @@ impl Outbox {
         }
     }
 
+    /// Gives the queue's memory back if it is empty (an idle connection).
+    pub(crate) fn shrink(&mut self) {
+        if self.frames.is_empty() {
+            self.frames = VecDeque::new();
+        }
+    }
+
     /// Drops every queued frame (a slow consumer's, before its close frame).
     pub(crate) fn clear(&mut self) {
         self.frames = VecDeque::new();
