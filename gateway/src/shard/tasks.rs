@@ -97,7 +97,7 @@ pub(crate) async fn tick(shard: Rc<Shard>, period: Duration) {
         let now = now_ms();
         {
             let mut state = shard.state.borrow_mut();
-            if ticks % SHRINK_EVERY_TICKS == 0 {
+            if ticks.is_multiple_of(SHRINK_EVERY_TICKS) {
                 // Idle connections give their queues' memory back.
                 for (_, conn) in state.conns.iter_mut() {
                     if !conn.busy && conn.session.queued_bytes() == 0 {
