@@ -49,7 +49,11 @@ use crate::routes::{auth, channels, dm, media, messages, search, system, users};
         media::thumbnail::thumbnail,
         search::messages::search,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    components(schemas(
+        crate::error::ErrorBody,
+        crate::error::ErrorDetail,
+        crate::routes::search::messages::HasFilter
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Register and login"),

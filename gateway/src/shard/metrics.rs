@@ -28,6 +28,10 @@ impl ShardMetrics {
         self.sessions.fetch_sub(1, Ordering::Relaxed);
     }
 
+    pub fn queued(&self, bytes: usize) {
+        metrics::gauge!("gateway_queued_bytes", "shard" => self.shard.clone()).set(bytes as f64);
+    }
+
     pub fn batch(&self, publications: usize, deliveries: u64, seconds: f64) {
         let shard = self.shard.clone();
         metrics::counter!("gateway_events_in_total", "shard" => shard.clone())

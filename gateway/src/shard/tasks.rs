@@ -98,12 +98,17 @@ pub(crate) async fn tick(shard: Rc<Shard>, period: Duration) {
         {
             let mut state = shard.state.borrow_mut();
             if ticks.is_multiple_of(SHRINK_EVERY_TICKS) {
-                // Idle connections give their queues' memory back.
+                // Idle connections give their queues' memory back; the bytes still
+                // queued are reported (a soak shows whether they grow).
+                let mut queued = 0;
                 for (_, conn) in state.conns.iter_mut() {
-                    if !conn.busy && conn.session.queued_bytes() == 0 {
+                    let bytes = conn.session.queued_bytes();
+                    queued += bytes;
+                    if !conn.busy && bytes == 0 {
                         conn.session.shrink();
                     }
                 }
+                state.metrics.queued(queued);
             }
             due.extend(state.conns.iter().filter_map(|(key, conn)| {
                 let timer = conn.deadline.is_some_and(|d| d <= now);
