@@ -37,6 +37,8 @@ mod receipts;
 mod search;
 #[path = "conformance/support.rs"]
 mod support;
+#[path = "conformance/unread.rs"]
+mod unread;
 #[path = "conformance/users.rs"]
 mod users;
 
@@ -87,6 +89,7 @@ macro_rules! conformance_suite {
                 events::full_batch_across_ten_channels,
                 events::member_cap_inside_the_batch,
                 receipts::only_move_forward,
+                unread::unread_count_matches_brute_force,
                 blocks::both_ways_and_blockers_of,
                 blocks::blocked_by_reads_the_reverse_side,
                 attachments::attach_once_by_uploader,

@@ -113,22 +113,28 @@ pub(super) fn insert_message(conn: &Connection, new: NewMessage) -> Result<Inser
     let attachments = claim_attachments(conn, &new)?;
     let author = load_user(conn, id(new.author_id))?
         .ok_or_else(|| StoreError::Invalid("author_id: no such user".into()))?;
-    let offset = conn
+    let (offset, count) = conn
         .prepare_cached(
             "UPDATE channels SET event_offset = event_offset + 1, \
-             last_message_id = MAX(COALESCE(last_message_id, 0), ?2) \
-             WHERE id = ?1 RETURNING event_offset",
+             last_message_id = MAX(COALESCE(last_message_id, 0), ?2), \
+             message_count = message_count + 1 \
+             WHERE id = ?1 RETURNING event_offset, message_count",
         )
         .and_then(|mut stmt| {
-            stmt.query_row([channel, message], |row| row.get::<_, i64>(0))
-                .optional()
+            stmt.query_row([channel, message], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+            })
+            .optional()
         })
         .store()?
-        .map(to_u64)
         .ok_or_else(no_channel)?;
+    let offset = to_u64(offset);
+    let (ordinal, author_ordinal) =
+        next_ordinals(conn, channel, id(new.author_id), message, count)?;
     conn.prepare_cached(
         "INSERT INTO messages (id, channel_id, author_id, content, created_at, reply_to, \
-         nonce, event_offset) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         nonce, event_offset, ordinal, author_ordinal) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -140,6 +146,8 @@ pub(super) fn insert_message(conn: &Connection, new: NewMessage) -> Result<Inser
             new.reply_to.map(id),
             new.nonce,
             int(offset),
+            ordinal,
+            author_ordinal,
         ])
     })
     .store()?;
@@ -168,6 +176,53 @@ pub(super) fn insert_message(conn: &Connection, new: NewMessage) -> Result<Inser
         },
         offset,
     ))
+}
+
+/// The ordinals of a new `message` of `channel` by `author` (migration 0004): its 1-based
+/// position by id among all the channel's messages, deleted or not, and among the
+/// author's; `count` is the channel's message count with it included. Normally the
+/// newest id, so two index seeks: the predecessors' ordinals + 1 (the first being
+/// `count`). An id older than the channel's newest moves the messages after it up by
+/// one, so ordinals stay dense and in id order.
+fn next_ordinals(
+    conn: &Connection,
+    channel: i64,
+    author: i64,
+    message: i64,
+    count: i64,
+) -> Result<(i64, i64)> {
+    let ordinal = 1 + conn
+        .prepare_cached(
+            "SELECT ordinal FROM messages WHERE channel_id = ?1 AND id < ?2 \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([channel, message], |row| row.get::<_, i64>(0))
+                .optional()
+        })
+        .store()?
+        .unwrap_or(0);
+    let author_ordinal = 1 + conn
+        .prepare_cached(
+            "SELECT author_ordinal FROM messages WHERE channel_id = ?1 AND author_id = ?2 \
+             AND id < ?3 ORDER BY id DESC LIMIT 1",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([channel, author, message], |row| row.get::<_, i64>(0))
+                .optional()
+        })
+        .store()?
+        .unwrap_or(0);
+    if ordinal < count {
+        conn.prepare_cached(
+            "UPDATE messages SET ordinal = ordinal + 1, \
+             author_ordinal = author_ordinal + (author_id = ?2) \
+             WHERE channel_id = ?1 AND id > ?3",
+        )
+        .and_then(|mut stmt| stmt.execute([channel, author, message]))
+        .store()?;
+    }
+    Ok((ordinal, author_ordinal))
 }
 
 /// Replaces the content of the undeleted `message` of `channel` (the caller checked

@@ -20,10 +20,48 @@ macro_rules! record_select {
     };
 }
 
+/// The unread count of channel `c` for viewer `$viewer` with receipt `r` (migration
+/// 0004): messages after the last read (the channel's count minus the ordinal of the
+/// newest message at or before the read id), minus the viewer's own among them (author
+/// ordinals likewise), minus the deleted ones, plus the viewer's own deleted ones (taken
+/// away twice). Four index seeks plus two counts over the deleted messages after the
+/// last read, where counting the unread messages themselves read one index entry per
+/// message. No receipt: everything counts (ids are >= 0). `INDEXED BY` pins each lookup
+/// to the index that makes it a seek (a planner change fails loudly instead of scanning).
+macro_rules! unread_count {
+    ($viewer:literal) => {
+        concat!(
+            "(c.message_count \
+             - COALESCE((SELECT o.ordinal FROM messages o INDEXED BY messages_channel \
+                 WHERE o.channel_id = c.id AND o.id <= r.message_id \
+                 ORDER BY o.id DESC LIMIT 1), 0) \
+             - COALESCE((SELECT s.author_ordinal FROM messages s \
+                 INDEXED BY messages_channel_author \
+                 WHERE s.channel_id = c.id AND s.author_id = ",
+            $viewer,
+            " ORDER BY s.id DESC LIMIT 1), 0) \
+             + COALESCE((SELECT s.author_ordinal FROM messages s \
+                 INDEXED BY messages_channel_author \
+                 WHERE s.channel_id = c.id AND s.author_id = ",
+            $viewer,
+            " AND s.id <= r.message_id ORDER BY s.id DESC LIMIT 1), 0) \
+             - (SELECT COUNT(*) FROM messages d INDEXED BY messages_deleted \
+                 WHERE d.channel_id = c.id AND d.id > COALESCE(r.message_id, -1) \
+                 AND d.deleted_at IS NOT NULL) \
+             + (SELECT COUNT(*) FROM messages d INDEXED BY messages_deleted \
+                 WHERE d.channel_id = c.id AND d.id > COALESCE(r.message_id, -1) \
+                 AND d.deleted_at IS NOT NULL AND d.author_id = ",
+            $viewer,
+            "))"
+        )
+    };
+}
+
 /// `SELECT` of a channel as viewer `?1` sees it; callers append `WHERE`/`ORDER BY`.
 macro_rules! view_select {
     () => {
-        "SELECT c.id, c.kind, \
+        concat!(
+            "SELECT c.id, c.kind, \
            CASE WHEN c.kind = 'dm' THEN COALESCE( \
              (SELECT u.display_name FROM members o JOIN users u ON u.id = o.user_id \
               WHERE o.channel_id = c.id AND o.user_id <> ?1 ORDER BY o.user_id LIMIT 1), \
@@ -31,38 +69,38 @@ macro_rules! view_select {
            ELSE c.name END, \
            c.visibility, c.parent_id, c.root_message_id, c.member_count, c.last_message_id, \
            c.event_offset, me.user_id IS NOT NULL, r.message_id, \
-           CASE WHEN me.user_id IS NULL THEN 0 ELSE \
-             (SELECT COUNT(*) FROM messages m WHERE m.channel_id = c.id \
-              AND m.id > COALESCE(r.message_id, -1) AND m.author_id <> ?1 \
-              AND m.deleted_at IS NULL) END, \
+           CASE WHEN me.user_id IS NULL THEN 0 ELSE ",
+            $crate::backend::sqlite::view::unread_count!("?1"),
+            " END, \
            mu.channel_id IS NOT NULL, mu.until \
          FROM channels c \
          LEFT JOIN members me ON me.channel_id = c.id AND me.user_id = ?1 \
          LEFT JOIN receipts r ON r.channel_id = c.id AND r.user_id = ?1 \
          LEFT JOIN mutes mu ON mu.channel_id = c.id AND mu.user_id = ?1 "
+        )
     };
 }
 
-pub(crate) use view_select;
+pub(crate) use {unread_count, view_select};
 
 /// A channel as each member sees it: the [`view_select!`] columns with the member as
 /// the viewer, then the member's id (column 14).
-const MEMBER_VIEWS: &str = "SELECT c.id, c.kind, \
+const MEMBER_VIEWS: &str = concat!(
+    "SELECT c.id, c.kind, \
        CASE WHEN c.kind = 'dm' THEN COALESCE( \
          (SELECT u.display_name FROM members o JOIN users u ON u.id = o.user_id \
           WHERE o.channel_id = c.id AND o.user_id <> me.user_id ORDER BY o.user_id LIMIT 1), \
          (SELECT u.display_name FROM users u WHERE u.id = me.user_id), '') \
        ELSE c.name END, \
        c.visibility, c.parent_id, c.root_message_id, c.member_count, c.last_message_id, \
-       c.event_offset, 1, r.message_id, \
-       (SELECT COUNT(*) FROM messages m WHERE m.channel_id = c.id \
-          AND m.id > COALESCE(r.message_id, -1) AND m.author_id <> me.user_id \
-          AND m.deleted_at IS NULL), \
-       mu.channel_id IS NOT NULL, mu.until, me.user_id \
+       c.event_offset, 1, r.message_id, ",
+    unread_count!("me.user_id"),
+    ", mu.channel_id IS NOT NULL, mu.until, me.user_id \
      FROM members me JOIN channels c ON c.id = me.channel_id \
      LEFT JOIN receipts r ON r.channel_id = c.id AND r.user_id = me.user_id \
      LEFT JOIN mutes mu ON mu.channel_id = c.id AND mu.user_id = me.user_id \
-     WHERE me.channel_id = ?1 ORDER BY me.user_id";
+     WHERE me.channel_id = ?1 ORDER BY me.user_id"
+);
 
 /// The channel as each of its members sees it, by member id.
 pub(crate) fn load_member_views(conn: &Connection, channel: i64) -> Result<Vec<(UserId, Channel)>> {
@@ -238,4 +276,56 @@ impl RawView {
 /// `NotFound` for a channel id that names nothing.
 pub(crate) fn no_channel() -> StoreError {
     StoreError::NotFound("channel_id: no such channel".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::sqlite::migrate;
+
+    /// Every line of `sql`'s query plan.
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map([1], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    /// The unread count reads no range of messages but the deleted ones: its message
+    /// lookups are searches of covering indexes (no table row read), nothing is
+    /// scanned or sorted.
+    #[test]
+    fn unread_count_is_index_searches() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        for sql in [
+            concat!(view_select!(), "WHERE c.id = ?1"),
+            concat!(
+                view_select!(),
+                "WHERE c.id IN (SELECT channel_id FROM members WHERE user_id = ?1)"
+            ),
+            MEMBER_VIEWS,
+        ] {
+            let plan = plan(&conn, sql);
+            for index in [
+                "messages_channel ",
+                "messages_deleted ",
+                "messages_channel_author ",
+            ] {
+                assert!(
+                    plan.iter().any(|line| line.starts_with("SEARCH")
+                        && line.contains(&format!("COVERING INDEX {index}"))),
+                    "{index}: {plan:#?}"
+                );
+            }
+            assert!(
+                !plan
+                    .iter()
+                    .any(|line| line.starts_with("SCAN") || line.contains("TEMP B-TREE")),
+                "{plan:#?}"
+            );
+        }
+    }
 }
