@@ -48,7 +48,12 @@ fn setup(rt: &tokio::runtime::Runtime) -> (Chat, ChannelId, Vec<UserId>, tempfil
             users.push(id);
         }
         let channel = chat
-            .create_channel(users[0], "busy", Some(Visibility::Private), users[1..].to_vec())
+            .create_channel(
+                users[0],
+                "busy",
+                Some(Visibility::Private),
+                users[1..].to_vec(),
+            )
             .await
             .expect("the channel");
         (channel.id, users)

@@ -83,6 +83,22 @@ impl Chat {
         }
     }
 
+    /// The channel's kind and the caller's role if they are a member (the hot path of
+    /// sends and typing: from the membership cache when it knows); errors as
+    /// [`Self::member`].
+    pub(crate) async fn member_kind(
+        &self,
+        user: UserId,
+        channel: ChannelId,
+    ) -> Result<(ChannelKind, Role)> {
+        if let Some(known) = self.inner.members.get(channel, user) {
+            return Ok(known);
+        }
+        let (record, role) = self.member(user, channel).await?;
+        self.inner.members.insert(channel, user, record.kind, role);
+        Ok((record.kind, role))
+    }
+
     /// An undeleted message in a channel the caller is a member of; `NOT_FOUND` when
     /// it is absent, deleted or in a channel the caller cannot see.
     pub(crate) async fn member_message(
@@ -110,12 +126,13 @@ impl Chat {
     pub(crate) async fn check_dm_not_blocked(
         &self,
         user: UserId,
-        record: &ChannelRecord,
+        channel: ChannelId,
+        kind: ChannelKind,
     ) -> Result<()> {
-        if record.kind != ChannelKind::Dm {
+        if kind != ChannelKind::Dm {
             return Ok(());
         }
-        let members = self.store().member_ids(record.id).await?;
+        let members = self.store().member_ids(channel).await?;
         for other in members.into_iter().filter(|m| *m != user) {
             if self.store().is_blocked_either(user, other).await? {
                 return Err(ServiceError::blocked("you cannot message this user"));

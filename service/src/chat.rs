@@ -15,6 +15,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::ChatConfig;
 use crate::error::{Result, ServiceError};
+use crate::members_cache::MembersCache;
 use crate::presence::Presence;
 use crate::ratelimit::RateLimiter;
 use crate::sequencer::{self, Committed, Job, Sequencers};
@@ -32,6 +33,7 @@ pub(crate) struct Inner {
     pub(crate) config: ChatConfig,
     ids: Snowflake,
     pub(crate) sequencers: Sequencers,
+    pub(crate) members: Arc<MembersCache>,
     pub(crate) typing: TypingTimers,
     pub(crate) presence: Presence,
     /// Bounds concurrent argon2 computations (memory-hard by design).
@@ -64,6 +66,7 @@ impl Chat {
             Duration::from_millis(config.message_window_ms),
             config.rate_limit_max_keys,
         ));
+        let members = Arc::new(MembersCache::new());
         let sequencers = Sequencers::new(
             config.sequencers,
             sequencer::worker::maker(
@@ -71,6 +74,7 @@ impl Chat {
                 bus.clone(),
                 message_limiter,
                 config.nonce_window_ms,
+                members.clone(),
             ),
         );
         let hash_permits = Semaphore::new(config.max_concurrent_hashes.max(1));
@@ -80,6 +84,7 @@ impl Chat {
                 bus,
                 ids,
                 sequencers,
+                members,
                 typing: TypingTimers::new(Duration::from_millis(config.typing_interval_ms)),
                 presence,
                 hash_permits,

@@ -21,6 +21,7 @@ pub mod auth;
 mod chat;
 pub mod config;
 pub mod error;
+mod members_cache;
 pub mod ops;
 pub mod presence;
 pub mod ratelimit;

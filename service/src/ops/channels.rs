@@ -171,6 +171,9 @@ impl Chat {
         if !self.store().delete_channel(channel).await? {
             return Err(ServiceError::not_found("channel"));
         }
+        for (gone, _) in &audiences {
+            self.inner.members.forget_channel(*gone);
+        }
         let publications = audiences
             .into_iter()
             .filter(|(_, members)| !members.is_empty())

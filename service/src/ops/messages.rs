@@ -28,8 +28,8 @@ impl Chat {
             ));
         }
         let channel = req.channel_id;
-        let (record, _role) = self.member(user, channel).await?;
-        self.check_dm_not_blocked(user, &record).await?;
+        let (kind, _role) = self.member_kind(user, channel).await?;
+        self.check_dm_not_blocked(user, channel, kind).await?;
         if let Some(reply_to) = req.reply_to {
             let target = self.store().message(reply_to).await?;
             if target.is_none_or(|m| m.message.channel_id != channel) {
@@ -281,6 +281,36 @@ mod tests {
         assert!(retry > 0 && retry <= 5000, "{retry}");
         f.send(a, other, "elsewhere").await.unwrap();
         assert_eq!(f.drain().len(), 6, "the refused send published nothing");
+    }
+
+    #[tokio::test]
+    async fn a_removed_member_cannot_send_though_their_membership_was_cached() {
+        let f = Fixture::new();
+        let (a, b) = (f.user("alice").await, f.user("bob").await);
+        let ch = f
+            .chat
+            .create_channel(a, "g", Some(Visibility::Public), vec![b])
+            .await
+            .unwrap()
+            .id;
+        f.send(b, ch, "cached now").await.unwrap();
+        f.chat.remove_member(a, ch, b).await.unwrap();
+        assert_eq!(
+            f.send(b, ch, "x").await.unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+        f.chat.join_channel(b, ch).await.unwrap();
+        f.send(b, ch, "back").await.unwrap();
+        f.chat.leave_channel(b, ch).await.unwrap();
+        assert_eq!(
+            f.send(b, ch, "x").await.unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+        f.chat.delete_channel(a, ch).await.unwrap();
+        assert_eq!(
+            f.send(a, ch, "x").await.unwrap_err().code,
+            ErrorCode::NotFound
+        );
     }
 
     #[tokio::test]

@@ -29,7 +29,7 @@ impl Chat {
     /// nothing). A stop always publishes `TYPING_STOPPED` (another node may hold the
     /// start).
     pub async fn typing(&self, user: UserId, channel: ChannelId, started: bool) -> Result<()> {
-        self.member(user, channel).await?;
+        self.member_kind(user, channel).await?;
         let key = (user, channel);
         if started {
             let now = Instant::now();

@@ -13,6 +13,7 @@ use super::nonce::NonceWindow;
 use super::{event, Committed, Job, Limiter, MAX_BATCH};
 use crate::chat::now_ms;
 use crate::error::{Result, ServiceError};
+use crate::members_cache::MembersCache;
 
 /// Nonces remembered per sequencer; older ones are answered by storage's index.
 const NONCE_CAPACITY: usize = 100_000;
@@ -24,6 +25,7 @@ pub struct Worker {
     bus: DynBus,
     limiter: Limiter,
     nonces: NonceWindow,
+    members: Arc<MembersCache>,
 }
 
 /// A job that passed the nonce window and the rate limit, waiting for its commit.
@@ -39,6 +41,7 @@ impl Worker {
         bus: DynBus,
         limiter: Limiter,
         nonce_window_ms: u64,
+        members: Arc<MembersCache>,
     ) -> Self {
         Self {
             rx,
@@ -46,6 +49,7 @@ impl Worker {
             bus,
             limiter,
             nonces: NonceWindow::new(nonce_window_ms, NONCE_CAPACITY),
+            members,
         }
     }
 
@@ -174,6 +178,9 @@ impl Worker {
             )));
         };
         let channel = write.channel();
+        if let EventWrite::AddMember { user, .. } | EventWrite::RemoveMember { user, .. } = write {
+            self.members.forget(channel, *user);
+        }
         publications.push(Publication::channel_event(channel, offset, event));
         // The joiner's sessions learn the channel in the same batch, right after the
         // join, so they follow it from exactly that offset.
@@ -206,6 +213,7 @@ pub(crate) fn maker(
     bus: DynBus,
     limiter: Limiter,
     nonce_window_ms: u64,
+    members: Arc<MembersCache>,
 ) -> impl Fn(mpsc::Receiver<Job>) -> Worker {
     move |rx| {
         Worker::new(
@@ -214,6 +222,7 @@ pub(crate) fn maker(
             bus.clone(),
             Arc::clone(&limiter),
             nonce_window_ms,
+            members.clone(),
         )
     }
 }
