@@ -15,6 +15,9 @@ use crate::chat::now_ms;
 use crate::error::{Result, ServiceError};
 use crate::members_cache::MembersCache;
 
+/// How long a loaded sequencer waits for more events before it commits.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Nonces remembered per sequencer; older ones are answered by storage's index.
 const NONCE_CAPACITY: usize = 100_000;
 
@@ -56,17 +59,31 @@ impl Worker {
     /// Runs until every sender is gone.
     pub async fn run(mut self) {
         let mut jobs = Vec::with_capacity(MAX_BATCH);
+        let mut last_batch = 0;
         while let Some(first) = self.rx.recv().await {
             jobs.push(first);
-            while jobs.len() < MAX_BATCH {
-                match self.rx.try_recv() {
-                    Ok(job) => jobs.push(job),
-                    Err(_) => break,
-                }
+            self.gather(&mut jobs);
+            if jobs.len() < MAX_BATCH && last_batch > 1 {
+                // Under load (the last commit carried several events), wait for the
+                // senders the last replies woke, so the commit is shared by more: at
+                // most LINGER, the cost of one commit.
+                tokio::time::sleep(LINGER).await;
+                self.gather(&mut jobs);
             }
+            last_batch = jobs.len();
             let pending = self.admit(&mut jobs);
             if !pending.is_empty() {
                 self.commit(pending).await;
+            }
+        }
+    }
+
+    /// Takes what is queued, up to a full batch.
+    fn gather(&mut self, jobs: &mut Vec<Job>) {
+        while jobs.len() < MAX_BATCH {
+            match self.rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
             }
         }
     }

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::codec::id;
 use super::error::SqlResultExt;
 use super::members::{delete_member, insert_member};
-use super::messages::{insert_message, soft_delete, update_content, Inserted};
+use super::messages::{index_for_search, insert_message, soft_delete, update_content, Inserted};
 use super::reactions::{delete_reaction, insert_reaction};
 use super::rows::message_channel;
 use super::view::no_channel;
@@ -36,9 +36,27 @@ impl EventStore for SqliteStore {
         }
         self.write(move |conn| {
             let mut outcomes = Vec::with_capacity(batch.len());
+            let creates: Vec<bool> = batch
+                .iter()
+                .map(|item| matches!(item, EventWrite::CreateMessage(_)))
+                .collect();
             for item in batch {
                 outcomes.push(apply_in_savepoint(conn, item)?);
             }
+            // New messages join the search index once for the batch, outside the
+            // savepoints (FTS5 flushes to disk at each savepoint release).
+            let new: Vec<(protocol::MessageId, &str)> = outcomes
+                .iter()
+                .zip(&creates)
+                .filter_map(|(outcome, create)| match outcome {
+                    Ok(Outcome::Event {
+                        message: Some(message),
+                        ..
+                    }) if *create => Some((message.id, message.content.as_str())),
+                    _ => None,
+                })
+                .collect();
+            index_for_search(conn, &new)?;
             Ok(outcomes)
         })
         .await

@@ -271,11 +271,29 @@ pub(super) fn soft_delete(
     bump_offset(conn, channel)
 }
 
+/// Adds new messages to the full-text index (migration 0005: not a trigger, so a batch
+/// does it once, after its savepoints).
+pub(crate) fn index_for_search(conn: &Connection, messages: &[(MessageId, &str)]) -> Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = conn
+        .prepare_cached("INSERT INTO messages_fts (rowid, content) VALUES (?1, ?2)")
+        .store()?;
+    for (message, content) in messages {
+        stmt.execute(params![id(*message), content]).store()?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn create_message(&self, new: NewMessage) -> Result<(Message, u64)> {
         self.write(move |conn| match insert_message(conn, new)? {
-            Inserted::New(message, offset) => Ok((message, offset)),
+            Inserted::New(message, offset) => {
+                index_for_search(conn, &[(message.id, message.content.as_str())])?;
+                Ok((message, offset))
+            }
             Inserted::Duplicate(first) => Err(StoreError::Conflict(format!(
                 "nonce: already used for message {}",
                 first.id

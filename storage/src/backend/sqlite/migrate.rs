@@ -30,6 +30,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../../../migrations/sqlite/0004_message_ordinal.sql"),
     ),
+    (
+        5,
+        include_str!("../../../../migrations/sqlite/0005_fts_by_batch.sql"),
+    ),
 ];
 
 /// Applies every migration `conn` lacks; returns how many were applied.

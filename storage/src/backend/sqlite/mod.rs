@@ -22,6 +22,7 @@
 mod attachments;
 mod blocks;
 mod channels;
+mod checkpoint;
 mod codec;
 mod error;
 mod events;
@@ -58,6 +59,16 @@ pub const DEFAULT_READERS: usize = 4;
 /// How long a connection waits for a lock held by another process before `Unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// SQLite page cache per connection, in KiB (negative: a size, not a page count).
+const CACHE_KIB: i64 = -32 * 1024;
+
+/// WAL pages (4 KiB) after which the writer checkpoints itself: only a backstop, the
+/// checkpointer thread normally keeps the WAL far below it.
+const WAL_BACKSTOP_PAGES: i64 = 16 * 1024;
+
+/// How much of the database file each connection maps.
+const MMAP_BYTES: i64 = 256 * 1024 * 1024;
+
 /// Prepared statements kept per connection (every query of this backend fits).
 const STATEMENT_CACHE: usize = 128;
 
@@ -70,6 +81,8 @@ pub struct SqliteStore {
 /// The writer thread and the readers.
 struct Connections {
     writer: Writer,
+    /// File stores checkpoint the WAL in the background.
+    _checkpointer: Option<checkpoint::Checkpointer>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
 }
@@ -93,10 +106,18 @@ impl SqliteStore {
     pub fn open_with_readers(path: &Path, readers: usize) -> Result<Self> {
         let mut writer = open_writer(path)?;
         migrate(&mut writer)?;
+        // Checkpoints run on their own thread; the writer's own is only a backstop.
+        writer
+            .pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)
+            .store()?;
         let readers = (0..readers)
             .map(|_| open_reader(path).map(Mutex::new))
             .collect::<Result<Vec<_>>>()?;
-        Self::from_connections(writer, readers)
+        let mut store = Self::from_connections(writer, readers)?;
+        if let Some(inner) = Arc::get_mut(&mut store.inner) {
+            inner._checkpointer = Some(checkpoint::Checkpointer::spawn(path)?);
+        }
+        Ok(store)
     }
 
     /// A private in-memory database (tests, tools); gone when the store is dropped.
@@ -118,6 +139,7 @@ impl SqliteStore {
         Ok(Self {
             inner: Arc::new(Connections {
                 writer: Writer::spawn(writer)?,
+                _checkpointer: None,
                 readers,
                 next_reader: AtomicUsize::new(0),
             }),
@@ -230,6 +252,11 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL").store()?;
     conn.pragma_update(None, "foreign_keys", "ON").store()?;
     conn.pragma_update(None, "temp_store", "MEMORY").store()?;
+    // Hot pages in SQLite's own cache and the file mapped, rather than a read() copy
+    // from the OS page cache per page: the group commit's profile was a third syscalls.
+    conn.pragma_update(None, "cache_size", CACHE_KIB).store()?;
+    conn.pragma_update(None, "mmap_size", MMAP_BYTES).store()?;
+
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())
 }
