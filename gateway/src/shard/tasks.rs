@@ -122,6 +122,15 @@ pub(crate) async fn tick(shard: Rc<Shard>, period: Duration) {
                     super::kick(conn);
                     continue;
                 }
+                // Read what already arrived first: a PING waiting in the socket while
+                // this shard was busy must not end in a heartbeat timeout.
+                if let Ok(mut buf) = shard.buf.try_borrow_mut() {
+                    if let Ok(super::conn::Got::Eof) | Err(_) = conn.read(&mut buf, now) {
+                        conn.done = true;
+                        super::kick(conn);
+                        continue;
+                    }
+                }
                 conn.session.handle_timeout(now);
                 state.settle(key, now);
             }

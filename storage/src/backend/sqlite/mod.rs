@@ -62,6 +62,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite page cache per connection, in KiB (negative: a size, not a page count).
 const CACHE_KIB: i64 = -32 * 1024;
 
+/// The same for each read-only connection.
+const READER_CACHE_KIB: i64 = -4 * 1024;
+
 /// WAL pages (4 KiB) after which the writer checkpoints itself: only a backstop, the
 /// checkpointer thread normally keeps the WAL far below it.
 const WAL_BACKSTOP_PAGES: i64 = 16 * 1024;
@@ -243,6 +246,9 @@ fn open_reader(path: &Path) -> Result<Connection> {
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).store()?;
     configure(&conn)?;
+    // Readers share the OS page cache and the mapping; a smaller cache of their own.
+    conn.pragma_update(None, "cache_size", READER_CACHE_KIB)
+        .store()?;
     Ok(conn)
 }
 
