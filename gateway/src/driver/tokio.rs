@@ -69,28 +69,14 @@ pub(crate) async fn handshake(shard: Rc<Shard>, mut stream: TcpStream, slot: Opt
         if state.draining {
             session.close(protocol::CloseCode::GoingAway);
         }
-        let key = state.conns.insert(Conn {
+        let key = state.conns.insert(Conn::new(
             id,
-            stream: stream.clone() as Rc<dyn Transport>,
+            stream.clone() as Rc<dyn Transport>,
             tls,
             session,
             encoding,
-            user: None,
-            channels: Vec::new(),
-            floors: Vec::new(),
-            busy: false,
-            dirty: false,
-            kick: false,
-            waker: None,
-            awaits_writable: false,
-            deadline: None,
-            close_at: None,
-            write_shut: false,
-            done: false,
-            presence: None,
-            _slot: slot,
-            user_slot: None,
-        });
+            slot,
+        ));
         state.metrics.connection_opened();
         state.conns[key]
             .session

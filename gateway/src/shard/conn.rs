@@ -74,6 +74,39 @@ pub(crate) enum Got {
 }
 
 impl Conn {
+    /// A connection that has just completed its handshake.
+    pub fn new(
+        id: u64,
+        stream: Rc<dyn Transport>,
+        tls: Option<Box<rustls::ServerConnection>>,
+        session: Session,
+        encoding: Encoding,
+        slot: Slot,
+    ) -> Self {
+        Self {
+            id,
+            stream,
+            tls,
+            session,
+            encoding,
+            user: None,
+            channels: Vec::new(),
+            floors: Vec::new(),
+            busy: false,
+            dirty: false,
+            kick: false,
+            waker: None,
+            awaits_writable: false,
+            deadline: None,
+            close_at: None,
+            write_shut: false,
+            done: false,
+            presence: None,
+            _slot: slot,
+            user_slot: None,
+        }
+    }
+
     /// Whether this session already has the channel event at `offset` (and, once it
     /// is past its floor, forgets the floor).
     pub fn has_already(&mut self, channel: ChannelId, offset: u64) -> bool {

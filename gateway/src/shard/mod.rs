@@ -32,7 +32,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use service::Chat;
-use slab::Slab;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -42,7 +41,6 @@ pub(crate) use self::conn::Conn;
 pub(crate) use self::state::{kick, ShardState};
 use crate::config::GatewayConfig;
 use crate::driver::clock::now_ms;
-use crate::fanout::index::Index;
 use crate::server::Admission;
 
 /// Size of the shard's read buffer (every connection reads through it).
@@ -105,21 +103,11 @@ pub fn run(
         let listener = TcpListener::from_std(listener)?;
         let bus = ctx.chat.bus().clone();
         let subscription = bus.subscriber();
-        let state = ShardState {
-            conns: Slab::new(),
-            index: Index::default(),
-            dirty: Vec::new(),
-            work: Vec::new(),
-            bus: bus.clone(),
-            subscriber: subscription.id,
-            close_linger_ms: ctx.config.close_linger_ms,
-            max_queued_bytes: ctx.config.max_queued_bytes,
-            draining: false,
-            metrics: Rc::new(metrics::ShardMetrics {
-                shard: index.to_string(),
-                sessions: ctx.sessions.clone(),
-            }),
+        let metrics = metrics::ShardMetrics {
+            shard: index.to_string(),
+            sessions: ctx.sessions.clone(),
         };
+        let state = ShardState::new(bus.clone(), subscription.id, &ctx.config, metrics);
         if let Some(worker) = ctx.chat.sequencers().take(index) {
             tokio::task::spawn_local(worker.run());
         }

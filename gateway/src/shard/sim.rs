@@ -24,7 +24,6 @@ use protocol::{ChannelId, MessageId, UserId, Visibility};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use service::{Chat, ChatConfig, PasswordParams};
-use slab::Slab;
 use storage::backend::sqlite::SqliteStore;
 use storage::{DynStore, NewUser};
 
@@ -33,7 +32,7 @@ use super::metrics::ShardMetrics;
 use super::register::Identified;
 use super::state::ShardState;
 use crate::core::session::{Action, Mode, Session, SessionConfig};
-use crate::fanout::index::{ConnKey, Index};
+use crate::fanout::index::ConnKey;
 use crate::server::Admission;
 
 /// An in-memory socket: what the server wrote, and how much it may write now.
@@ -110,21 +109,15 @@ impl Sim {
         let shards = (0..shards)
             .map(|index| {
                 let subscription = bus.subscriber();
-                let state = ShardState {
-                    conns: Slab::new(),
-                    index: Index::default(),
-                    dirty: Vec::new(),
-                    work: Vec::new(),
-                    bus: bus.clone(),
-                    subscriber: subscription.id,
-                    close_linger_ms: 5_000,
+                let config = crate::GatewayConfig {
                     max_queued_bytes: 64 << 20,
-                    draining: false,
-                    metrics: Rc::new(ShardMetrics {
-                        shard: index.to_string(),
-                        sessions: Arc::default(),
-                    }),
+                    ..crate::GatewayConfig::default()
                 };
+                let metrics = ShardMetrics {
+                    shard: index.to_string(),
+                    sessions: Arc::default(),
+                };
+                let state = ShardState::new(bus.clone(), subscription.id, &config, metrics);
                 (state, subscription)
             })
             .collect();
@@ -164,28 +157,14 @@ impl Sim {
         let id = self.next_id;
         self.next_id += 1;
         let state = &mut self.shards[shard].0;
-        let key = state.conns.insert(Conn {
+        let key = state.conns.insert(Conn::new(
             id,
-            stream: Rc::new(SimTransport(pipe.clone())),
-            tls: None,
+            Rc::new(SimTransport(pipe.clone())),
+            None,
             session,
-            encoding: Encoding::MsgPack,
-            user: None,
-            channels: Vec::new(),
-            floors: Vec::new(),
-            busy: false,
-            dirty: false,
-            kick: false,
-            waker: None,
-            awaits_writable: false,
-            deadline: None,
-            close_at: None,
-            write_shut: false,
-            done: false,
-            presence: None,
-            _slot: self.admission.admit_ip([127, 0, 0, 1].into()).unwrap(),
-            user_slot: None,
-        });
+            Encoding::MsgPack,
+            self.admission.admit_ip([127, 0, 0, 1].into()).unwrap(),
+        ));
         let me = self.chat.store().user(user).await.unwrap().unwrap();
         let identified = Identified {
             user: me,

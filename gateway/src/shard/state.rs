@@ -41,6 +41,27 @@ pub(crate) struct ShardState {
 }
 
 impl ShardState {
+    /// An empty shard subscribed to `bus` as `subscriber`.
+    pub fn new(
+        bus: DynBus,
+        subscriber: SubscriberId,
+        config: &crate::GatewayConfig,
+        metrics: ShardMetrics,
+    ) -> Self {
+        Self {
+            conns: Slab::new(),
+            index: Index::default(),
+            dirty: Vec::new(),
+            work: Vec::new(),
+            bus,
+            subscriber,
+            close_linger_ms: config.close_linger_ms,
+            max_queued_bytes: config.max_queued_bytes,
+            draining: false,
+            metrics: Rc::new(metrics),
+        }
+    }
+
     /// The connection at `key` if it is still the one with `id`.
     pub fn conn(&mut self, key: ConnKey, id: u64) -> Option<&mut Conn> {
         self.conns.get_mut(key).filter(|c| c.id == id)
@@ -104,10 +125,20 @@ impl ShardState {
         }
     }
 
-    /// Writes every dirty connection (once per delivered batch).
+    /// Writes every dirty connection.
+    #[cfg(test)]
     pub fn flush_dirty(&mut self) {
-        let dirty = std::mem::take(&mut self.dirty);
-        for &key in &dirty {
+        while self.flush_some(usize::MAX) {}
+    }
+
+    /// Writes up to `max` dirty connections; `true` when some are left. The inbox
+    /// flushes in slices and yields between them, so a big channel's flush does not
+    /// hold back this shard's reads, replies and sequencer.
+    pub fn flush_some(&mut self, max: usize) -> bool {
+        for _ in 0..max {
+            let Some(key) = self.dirty.pop() else {
+                return false;
+            };
             if let Some(conn) = self.conns.get_mut(key) {
                 conn.dirty = false;
                 if conn.session.is_closing() {
@@ -119,9 +150,7 @@ impl ShardState {
                 }
             }
         }
-        // Keep the allocation for the next batch.
-        self.dirty = dirty;
-        self.dirty.clear();
+        !self.dirty.is_empty()
     }
 
     /// Marks a connection for the next flush.

@@ -23,6 +23,9 @@ use crate::handler;
 /// How often (in ticks) idle connections give memory back.
 const SHRINK_EVERY_TICKS: u64 = 20;
 
+/// Connections written before the inbox lets the shard's other tasks run.
+const FLUSH_SLICE: usize = 512;
+
 /// Batches delivered before one flush, at most.
 const BATCHES_PER_FLUSH: usize = 64;
 
@@ -66,7 +69,7 @@ pub(crate) async fn accept(
 pub(crate) async fn inbox(shard: Rc<Shard>, mut rx: mpsc::Receiver<Batch>) {
     while let Some(batch) = rx.recv().await {
         let started = Instant::now();
-        {
+        let (metrics, publications, delivered) = {
             let mut state = shard.state.borrow_mut();
             let mut publications = batch.len();
             let mut delivered = state.deliver(&batch);
@@ -75,12 +78,19 @@ pub(crate) async fn inbox(shard: Rc<Shard>, mut rx: mpsc::Receiver<Batch>) {
                 publications += more.len();
                 delivered += state.deliver(&more);
             }
-            state.flush_dirty();
-            let metrics = state.metrics.clone();
-            drop(state);
-            metrics.batch(publications, delivered, started.elapsed().as_secs_f64());
+            (state.metrics.clone(), publications, delivered)
+        };
+        // Flush in slices: other tasks of this shard (reads, replies, the sequencer)
+        // run between them.
+        loop {
+            let more = shard.state.borrow_mut().flush_some(FLUSH_SLICE);
+            spawn_work(&shard);
+            if !more {
+                break;
+            }
+            tokio::task::yield_now().await;
         }
-        spawn_work(&shard);
+        metrics.batch(publications, delivered, started.elapsed().as_secs_f64());
     }
 }
 
