@@ -39,18 +39,12 @@ async fn run(chat: &Chat, user: UserId, event: ClientEvent) -> Result<Reply, Ser
     let empty = || Reply::Ack(Box::default());
     Ok(match event {
         ClientEvent::SendMessage(req) => {
-            let message = chat.send_message(user, req).await?;
-            Reply::Ack(Box::new(Ack {
-                message: Some(message),
-                channel: None,
-            }))
+            let (message, event) = chat.send_message_encoded(user, req).await?;
+            message_ack(message, event)
         }
         ClientEvent::EditMessage(req) => {
-            let message = chat.edit_message(user, req).await?;
-            Reply::Ack(Box::new(Ack {
-                message: Some(message),
-                channel: None,
-            }))
+            let (message, event) = chat.edit_message_encoded(user, req).await?;
+            message_ack(message, event)
         }
         ClientEvent::DeleteMessage(req) => {
             chat.delete_message(user, req).await?;
@@ -109,6 +103,19 @@ async fn run(chat: &Chat, user: UserId, event: ClientEvent) -> Result<Reply, Ser
             ))
         }
     })
+}
+
+/// The `ACK` of a send or an edit: from the event already encoded for the channel when
+/// there is one (its `d` is the ACK's), else encoded by the session.
+fn message_ack(message: protocol::Message, event: Option<bytes::Bytes>) -> Reply {
+    let ack = Box::new(Ack {
+        message: Some(message),
+        channel: None,
+    });
+    match event {
+        Some(event) => Reply::AckFrom { ack, event },
+        None => Reply::Ack(ack),
+    }
 }
 
 /// The page and limit of a FETCH_MESSAGES (PROTOCOL.md section 6), with the same

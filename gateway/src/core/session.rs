@@ -91,6 +91,15 @@ pub enum Action {
 pub enum Reply {
     /// Success: `ACK` with this data, sent only when the request had an id.
     Ack(Box<Ack>),
+    /// Success: `ACK` with this data, which is also the `d` of `event`, the MessagePack
+    /// envelope of the channel event the request published: a MessagePack session
+    /// sends those bytes again rather than encoding the message a second time.
+    AckFrom {
+        /// The data, for a JSON session (or should `event` not be an envelope).
+        ack: Box<Ack>,
+        /// The published event, encoded.
+        event: Bytes,
+    },
     /// Success with its own event (`MESSAGES_LOADED`), always sent.
     Event(ServerEvent),
     /// Failure: `ERROR`, always sent.
@@ -266,6 +275,19 @@ impl Session {
         match reply {
             Reply::Ack(ack) => {
                 if id.is_some() {
+                    self.send_event(&ServerEvent::Ack(ack), id);
+                }
+            }
+            Reply::AckFrom { ack, event } => {
+                if id.is_none() {
+                    return;
+                }
+                self.scratch.clear();
+                if self.encoding() == Some(Encoding::MsgPack)
+                    && codec::encode_msgpack_reply("ACK", &event, id, &mut self.scratch)
+                {
+                    self.ws.send_binary(&self.scratch);
+                } else {
                     self.send_event(&ServerEvent::Ack(ack), id);
                 }
             }
@@ -733,6 +755,50 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_ack_from_the_published_event_is_the_ack_encoded_anew() {
+        let message = protocol::Message {
+            id: protocol::MessageId::new(77),
+            channel_id: ChannelId::new(1),
+            author: user(),
+            content: "hi".into(),
+            created_at: 5,
+            edited_at: None,
+            reply_to: None,
+            attachments: vec![],
+            reactions: vec![],
+            nonce: None,
+        };
+        let mut event = Vec::new();
+        codec::encode_server(
+            &ServerEvent::MessageReceived(Box::new(protocol::events::server::MessageData {
+                message: message.clone(),
+            })),
+            None,
+            Some(9),
+            Encoding::MsgPack,
+            &mut event,
+        );
+        let ack = Box::new(Ack {
+            message: Some(message),
+            channel: None,
+        });
+        let mut fresh = identified();
+        fresh.handle_reply(Some(4), Reply::Ack(ack.clone()));
+        let mut reused = identified();
+        let event = Bytes::from(event);
+        reused.handle_reply(
+            Some(4),
+            Reply::AckFrom {
+                ack: ack.clone(),
+                event: event.clone(),
+            },
+        );
+        assert_eq!(written(&mut reused), written(&mut fresh));
+        reused.handle_reply(None, Reply::AckFrom { ack, event });
+        assert!(written(&mut reused).is_empty(), "no id, no ACK");
     }
 
     #[test]

@@ -87,6 +87,23 @@ pub fn encode_server(
     encode(event, id, s, enc, out);
 }
 
+/// Appends the MessagePack envelope of `event`'s reply `t` (e.g. `ACK`) with request
+/// `id`, reusing the `d` of `event`, an envelope already encoded by [`encode_server`]
+/// whose data is the same map (`MESSAGE_RECEIVED`'s `{message}` is `ACK`'s): encode
+/// once, for the channel and for the sender's reply. `false` (nothing appended) when
+/// `event` is not a well-formed envelope.
+pub fn encode_msgpack_reply(t: &str, event: &[u8], id: Option<u32>, out: &mut Vec<u8>) -> bool {
+    let Some(d) = msgpack::data_of(event) else {
+        return false;
+    };
+    let start = out.len();
+    if msgpack::encode_with_data(t, d, id, out).is_err() {
+        out.truncate(start);
+        return false;
+    }
+    true
+}
+
 fn decode<E: EventSet>(bytes: &[u8], enc: Encoding) -> Result<Frame<E>, DecodeError> {
     match enc {
         Encoding::MsgPack => msgpack::decode(bytes),
@@ -154,6 +171,48 @@ fn reason<E: fmt::Display>(err: serde_path_to_error::Error<E>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_reusing_an_events_data_is_byte_for_byte_the_reply_encoded_anew() {
+        use crate::events::server::{Ack, MessageData};
+        use crate::{ChannelId, Message, MessageId, User, UserId};
+        let message = Message {
+            id: MessageId::new(383_661_453_053_263_872),
+            channel_id: ChannelId::new(7),
+            author: User {
+                id: UserId::new(9),
+                username: "ann".into(),
+                display_name: "Ann".into(),
+                status: None,
+            },
+            content: "hello".into(),
+            created_at: 1_795_539_221_000,
+            edited_at: None,
+            reply_to: None,
+            attachments: vec![],
+            reactions: vec![],
+            nonce: Some("n1".into()),
+        };
+        let received = ServerEvent::MessageReceived(Box::new(MessageData {
+            message: message.clone(),
+        }));
+        let mut event = Vec::new();
+        encode_server(&received, None, Some(300), Encoding::MsgPack, &mut event);
+        let ack = ServerEvent::Ack(Box::new(Ack {
+            message: Some(message),
+            channel: None,
+        }));
+        for id in [Some(7), None, Some(u32::MAX)] {
+            let mut fresh = Vec::new();
+            encode_server(&ack, id, None, Encoding::MsgPack, &mut fresh);
+            let mut reused = Vec::new();
+            assert!(encode_msgpack_reply("ACK", &event, id, &mut reused));
+            assert_eq!(reused, fresh);
+        }
+        let mut out = vec![1];
+        assert!(!encode_msgpack_reply("ACK", &[0xc1], Some(1), &mut out));
+        assert_eq!(out, [1], "nothing appended for a bad envelope");
+    }
 
     #[test]
     fn encoding_from_query() {

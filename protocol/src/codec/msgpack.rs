@@ -39,6 +39,31 @@ pub(super) fn encode<E: EventSet>(
     Ok(())
 }
 
+/// The bytes of `d` in a well-formed envelope.
+pub(super) fn data_of(bytes: &[u8]) -> Option<&[u8]> {
+    Envelope::scan(bytes).ok().map(|envelope| envelope.d)
+}
+
+/// Appends the envelope `{t, d, id?}` around `d`, bytes of a MessagePack map already
+/// encoded (by [`encode`], for another event with the same data).
+pub(super) fn encode_with_data(
+    t: &str,
+    d: &[u8],
+    id: Option<u32>,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    rmp::encode::write_map_len(out, 2 + u32::from(id.is_some()))?;
+    rmp::encode::write_str(out, "t")?;
+    rmp::encode::write_str(out, t)?;
+    rmp::encode::write_str(out, "d")?;
+    out.extend_from_slice(d);
+    if let Some(id) = id {
+        rmp::encode::write_str(out, "id")?;
+        rmp::encode::write_uint(out, u64::from(id))?;
+    }
+    Ok(())
+}
+
 /// Decodes one envelope.
 pub(super) fn decode<E: EventSet>(bytes: &[u8]) -> Result<Frame<E>, DecodeError> {
     let envelope = Envelope::scan(bytes)?;

@@ -1,5 +1,6 @@
 //! Messages: send, edit, delete, history.
 
+use bytes::Bytes;
 use protocol::events::client::{DeleteMessage, EditMessage, SendMessage};
 use protocol::{ChannelId, Message, MessageId, UserId};
 use storage::{EventWrite, NewMessage, Page};
@@ -16,6 +17,16 @@ impl Chat {
     /// time, stores and publishes nothing, and does not count against the rate limit
     /// (the sequencer's nonce window; storage's unique index answers older repeats).
     pub async fn send_message(&self, user: UserId, req: SendMessage) -> Result<Message> {
+        Ok(self.send_message_encoded(user, req).await?.0)
+    }
+
+    /// [`Self::send_message`], with the published `MESSAGE_RECEIVED` as encoded for the
+    /// channel (`None` for a repeated nonce): the gateway's `ACK` reuses its data.
+    pub async fn send_message_encoded(
+        &self,
+        user: UserId,
+        req: SendMessage,
+    ) -> Result<(Message, Option<Bytes>)> {
         validate::content(&req.content)?;
         if let Some(nonce) = &req.nonce {
             validate::nonce(nonce)?;
@@ -56,14 +67,24 @@ impl Chat {
                 Some((user, channel)),
             )
             .await?;
-        committed
+        let message = committed
             .message
-            .ok_or_else(|| ServiceError::internal("a committed send without its message"))
+            .ok_or_else(|| ServiceError::internal("a committed send without its message"))?;
+        Ok((message, committed.event))
     }
 
     /// `EDIT_MESSAGE`: the author only; the old text goes to the audit trail;
     /// publishes `MESSAGE_EDITED`.
     pub async fn edit_message(&self, user: UserId, req: EditMessage) -> Result<Message> {
+        Ok(self.edit_message_encoded(user, req).await?.0)
+    }
+
+    /// [`Self::edit_message`], with the published `MESSAGE_EDITED` as encoded.
+    pub async fn edit_message_encoded(
+        &self,
+        user: UserId,
+        req: EditMessage,
+    ) -> Result<(Message, Option<Bytes>)> {
         validate::content(&req.content)?;
         let (record, channel, _role) = self.member_message(user, req.message_id).await?;
         if record.message.author.id != user {
@@ -83,9 +104,10 @@ impl Chat {
                 None,
             )
             .await?;
-        committed
+        let message = committed
             .message
-            .ok_or_else(|| ServiceError::not_found("message"))
+            .ok_or_else(|| ServiceError::not_found("message"))?;
+        Ok((message, committed.event))
     }
 
     /// `DELETE_MESSAGE`: the author, or the channel's owner or an admin; soft delete;

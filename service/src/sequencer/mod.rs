@@ -47,6 +47,9 @@ pub struct Committed {
     pub offset: Option<u64>,
     /// The stored message of a create or edit (for a repeated nonce: the first one).
     pub message: Option<Message>,
+    /// The published event's MessagePack envelope, when this write published one: the
+    /// gateway builds the sender's `ACK` from its `d` instead of encoding again.
+    pub event: Option<bytes::Bytes>,
 }
 
 /// One channel write on its way to its sequencer.

@@ -100,6 +100,7 @@ impl Worker {
                         let _ = job.reply.send(Ok(Committed {
                             offset: None,
                             message: Some(first),
+                            event: None,
                         }));
                         continue;
                     }
@@ -151,10 +152,12 @@ impl Worker {
                 Ok(Outcome::Unchanged) => Ok(Committed {
                     offset: None,
                     message: None,
+                    event: None,
                 }),
                 Ok(Outcome::Duplicate(first)) => Ok(Committed {
                     offset: None,
                     message: Some(first),
+                    event: None,
                 }),
                 Err(err) => Err(ServiceError::from(err)),
             };
@@ -198,7 +201,9 @@ impl Worker {
         if let EventWrite::AddMember { user, .. } | EventWrite::RemoveMember { user, .. } = write {
             self.members.forget(channel, *user);
         }
-        publications.push(Publication::channel_event(channel, offset, event));
+        let publication = Publication::channel_event(channel, offset, event);
+        let encoded = publication.msgpack.clone();
+        publications.push(publication);
         // The joiner's sessions learn the channel in the same batch, right after the
         // join, so they follow it from exactly that offset.
         if let Some(user) = joiner {
@@ -214,6 +219,7 @@ impl Worker {
         Ok(Committed {
             offset: Some(offset),
             message,
+            event: Some(encoded),
         })
     }
 }
