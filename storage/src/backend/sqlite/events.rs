@@ -236,40 +236,16 @@ fn no_message() -> StoreError {
 
 #[cfg(test)]
 mod tests {
-    use protocol::{ChannelId, ChannelKind, MessageId, UserId, Visibility};
+    use protocol::{ChannelId, MessageId, UserId};
 
     use super::*;
-    use crate::ops::channels::{ChannelStore, NewChannel};
+    use crate::ops::channels::ChannelStore;
     use crate::ops::messages::{MessageStore, NewMessage};
-    use crate::ops::users::{NewUser, UserStore};
 
     async fn store_with_channel() -> (SqliteStore, UserId, ChannelId) {
         let store = SqliteStore::open_in_memory().unwrap();
         let (ann, channel) = (UserId::new(1), ChannelId::new(2));
-        store
-            .create_user(NewUser {
-                id: ann,
-                username: "ann".into(),
-                display_name: "Ann".into(),
-                password_hash: "h".into(),
-                created_at: 0,
-            })
-            .await
-            .unwrap();
-        store
-            .create_channel(NewChannel {
-                id: channel,
-                kind: ChannelKind::Group,
-                name: "g".into(),
-                visibility: Visibility::Private,
-                parent_id: None,
-                root_message_id: None,
-                owner_id: ann,
-                member_ids: Vec::new(),
-                created_at: 0,
-            })
-            .await
-            .unwrap();
+        crate::backend::sqlite::testutil::user_and_group(&store, ann, channel).await;
         (store, ann, channel)
     }
 

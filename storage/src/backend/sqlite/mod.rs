@@ -34,6 +34,8 @@ mod reactions;
 mod receipts;
 mod rows;
 mod search;
+#[cfg(test)]
+mod testutil;
 mod users;
 mod view;
 mod writer;
@@ -446,11 +448,10 @@ mod tests {
 
     #[tokio::test]
     async fn data_and_offsets_survive_closing_the_file() {
-        use protocol::{ChannelId, ChannelKind, MessageId, UserId, Visibility};
+        use protocol::{ChannelId, MessageId, UserId};
 
-        use crate::ops::channels::{ChannelStore, NewChannel};
+        use crate::ops::channels::ChannelStore;
         use crate::ops::messages::{MessageStore, NewMessage};
-        use crate::ops::users::{NewUser, UserStore};
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
@@ -467,30 +468,7 @@ mod tests {
         };
         {
             let store = SqliteStore::open(&path).unwrap();
-            store
-                .create_user(NewUser {
-                    id: ann,
-                    username: "ann".into(),
-                    display_name: "Ann".into(),
-                    password_hash: "h".into(),
-                    created_at: 0,
-                })
-                .await
-                .unwrap();
-            store
-                .create_channel(NewChannel {
-                    id: channel,
-                    kind: ChannelKind::Group,
-                    name: "g".into(),
-                    visibility: Visibility::Private,
-                    parent_id: None,
-                    root_message_id: None,
-                    owner_id: ann,
-                    member_ids: Vec::new(),
-                    created_at: 0,
-                })
-                .await
-                .unwrap();
+            crate::backend::sqlite::testutil::user_and_group(&store, ann, channel).await;
             for n in 10..13 {
                 store.create_message(message(n)).await.unwrap();
             }

@@ -181,39 +181,14 @@ mod tests {
 
     #[tokio::test]
     async fn the_index_follows_inserts_edits_deletes_and_cascades() {
-        use protocol::{ChannelId, ChannelKind, MessageId, UserId, Visibility};
+        use protocol::{ChannelId, MessageId, UserId};
 
-        use crate::ops::channels::{ChannelStore, NewChannel};
+        use crate::ops::channels::ChannelStore;
         use crate::ops::messages::{MessageStore, NewMessage};
-        use crate::ops::users::{NewUser, UserStore};
 
         let store = SqliteStore::open_in_memory().unwrap();
-        let ann = UserId::new(1);
-        store
-            .create_user(NewUser {
-                id: ann,
-                username: "ann".into(),
-                display_name: "Ann".into(),
-                password_hash: "h".into(),
-                created_at: 0,
-            })
-            .await
-            .unwrap();
-        let channel = ChannelId::new(2);
-        store
-            .create_channel(NewChannel {
-                id: channel,
-                kind: ChannelKind::Group,
-                name: "g".into(),
-                visibility: Visibility::Private,
-                parent_id: None,
-                root_message_id: None,
-                owner_id: ann,
-                member_ids: Vec::new(),
-                created_at: 0,
-            })
-            .await
-            .unwrap();
+        let (ann, channel) = (UserId::new(1), ChannelId::new(2));
+        crate::backend::sqlite::testutil::user_and_group(&store, ann, channel).await;
         for n in 10..13 {
             store
                 .create_message(NewMessage {
