@@ -141,10 +141,11 @@ impl Gateway {
         let mut shards = Vec::new();
         for (index, listener) in listeners.into_iter().enumerate() {
             let (ctx, stop) = (ctx.clone(), stop.clone());
+            let sequencer = ctx.chat.sequencers().take(index);
             shards.push(
                 std::thread::Builder::new()
                     .name(format!("gateway-shard-{index}"))
-                    .spawn(move || shard::run(index, listener, ctx, stop))?,
+                    .spawn(move || shard::run(index, listener, ctx, sequencer, stop))?,
             );
         }
         Ok(Self {

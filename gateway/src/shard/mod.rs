@@ -89,10 +89,14 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 }
 
 /// Runs shard `index` on the current thread until shutdown, then drains it.
+///
+/// `sequencer` is the worker of the channels this shard is home to, taken before the
+/// thread started (so no early request can start it elsewhere).
 pub fn run(
     index: usize,
     listener: std::net::TcpListener,
     ctx: ShardContext,
+    sequencer: Option<service::sequencer::Worker>,
     shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -108,7 +112,7 @@ pub fn run(
             sessions: ctx.sessions.clone(),
         };
         let state = ShardState::new(bus.clone(), subscription.id, &ctx.config, metrics);
-        if let Some(worker) = ctx.chat.sequencers().take(index) {
+        if let Some(worker) = sequencer {
             tokio::task::spawn_local(worker.run());
         }
         let shard = Rc::new(Shard {
