@@ -247,9 +247,13 @@ pub struct ServeArgs {
     /// HS256 secret shared by every API and gateway node; at least 32 bytes.
     #[arg(long, env = "JWT_SECRET")]
     pub jwt_secret: Option<String>,
-    /// Redis URL for the cluster bus (cluster mode is not built yet: see README).
+    /// Redis URL for the cluster bus: with it, every `layer4 gateway` and `layer4 api`
+    /// process sharing the database and Redis is one cluster.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
+    /// Prefix of every Redis key and pub/sub channel (several clusters on one Redis).
+    #[arg(long, env = "REDIS_PREFIX", default_value = "l4:")]
+    pub redis_prefix: String,
 }
 
 impl GatewayArgs {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use bus::{DynBus, LocalBus};
+use bus::{DynBus, LocalBus, RedisBus, RedisConfig};
 use layer4::seed::{self, DEMO_PASSWORD};
 use layer4::stack::{open_sqlite, Stack, StackConfig};
 use rand::RngCore;
@@ -164,15 +164,9 @@ async fn production_chat(args: &ServeArgs) -> anyhow::Result<Chat> {
         bail!("JWT_SECRET is required (at least {MIN_SECRET_BYTES} bytes, shared by every API and gateway node); `layer4 dev` generates one");
     };
     let secret = checked_secret(secret)?;
-    if args.redis_url.is_some() {
-        bail!("REDIS_URL is set, but the Redis bus (cluster mode) is not built yet; unset it to run a single node");
-    }
-    tracing::warn!("no Redis bus: changes made through another process (e.g. a separate `layer4 api`) do not reach this process's clients; run `layer4 dev` for one node");
     std::fs::create_dir_all(&args.store.data_dir)?;
     let store: DynStore = open_sqlite(&sqlite_path(&args.store)?).await?;
-    let bus: DynBus = Arc::new(LocalBus::with_replay(
-        args.gateway.config(args.bind).replay_buffer,
-    ));
+    let bus = production_bus(args).await?;
     let mut config = ChatConfig {
         worker_id: args.store.worker_id,
         jwt_secret: secret,
@@ -183,6 +177,28 @@ async fn production_chat(args: &ServeArgs) -> anyhow::Result<Chat> {
     };
     args.chat.apply(&mut config);
     Ok(Chat::new(store, bus, config))
+}
+
+/// The Redis bus with `REDIS_URL` (cluster mode), else the in-process one.
+async fn production_bus(args: &ServeArgs) -> anyhow::Result<DynBus> {
+    let replay = args.gateway.config(args.bind).replay_buffer;
+    match args.redis_url.as_deref() {
+        Some(url) if !url.is_empty() => {
+            let bus = RedisBus::connect(RedisConfig {
+                url: url.to_owned(),
+                prefix: args.redis_prefix.clone(),
+                replay_capacity: replay,
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{e} (REDIS_URL {})", redact(url)))?;
+            tracing::info!(prefix = %args.redis_prefix, "cluster mode: Redis bus");
+            Ok(Arc::new(bus))
+        }
+        _ => {
+            tracing::warn!("no REDIS_URL: changes made through another process (e.g. a separate `layer4 api`) do not reach this process's clients; run `layer4 dev` for one node, or set REDIS_URL for a cluster");
+            Ok(Arc::new(LocalBus::with_replay(replay)))
+        }
+    }
 }
 
 fn apply_api_args(config: &mut api::ApiConfig, args: &crate::cli::ApiArgs) {

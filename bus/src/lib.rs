@@ -26,6 +26,7 @@
 
 pub mod local;
 pub mod publication;
+pub mod redis;
 pub mod ring;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use protocol::{ChannelId, UserId};
 
 pub use local::LocalBus;
 pub use publication::{Batch, Publication, Target};
+pub use redis::{RedisBus, RedisConfig};
 pub use ring::{Replay, ReplayRing};
 
 /// What a subscriber listens to.
@@ -65,6 +67,10 @@ pub struct Subscription {
     pub id: SubscriberId,
     /// Batches that touch one of its topics, in publication order.
     pub rx: tokio::sync::mpsc::Receiver<Batch>,
+    /// Channels whose events may not all reach this subscriber (a cluster node lost
+    /// its Redis connection and cannot show it missed nothing): the subscriber makes
+    /// the channel's sessions resume.
+    pub lost: tokio::sync::mpsc::UnboundedReceiver<ChannelId>,
 }
 
 /// The bus every event crosses.
@@ -78,12 +84,25 @@ pub trait Bus: Send + Sync {
     fn subscriber(&self) -> Subscription;
     /// Adds a topic to a subscriber: from this call on it receives the topic's batches.
     fn subscribe(&self, subscriber: SubscriberId, topic: Topic);
+    /// Subscribes to a channel whose events the subscriber has up to offset `after`
+    /// (the offset it follows from): a cluster node then knows where the channel's
+    /// order starts, before any event of it arrives.
+    fn subscribe_channel(&self, subscriber: SubscriberId, channel: ChannelId, after: u64) {
+        let _ = after;
+        self.subscribe(subscriber, Topic::Channel(channel));
+    }
     /// Removes a topic from a subscriber.
     fn unsubscribe(&self, subscriber: SubscriberId, topic: Topic);
     /// Forgets a subscriber and its topics.
     fn remove_subscriber(&self, subscriber: SubscriberId);
     /// The channel's committed events after offset `after`, as far as they are kept.
     fn replay(&self, channel: ChannelId, after: u64) -> Replay<Arc<Publication>>;
+    /// Makes [`Bus::replay`] answer for `channels` (a session about to register with
+    /// them): a cluster node loads their recent events from Redis. In one process the
+    /// rings are already there.
+    async fn prepare(&self, channels: &[ChannelId]) {
+        let _ = channels;
+    }
     /// Whether the bus answers (for `/readyz`).
     async fn ping(&self) -> bool;
 }

@@ -31,6 +31,7 @@ type Rings = HashMap<ChannelId, ReplayRing<Arc<Publication>>>;
 #[derive(Default)]
 struct Routes {
     senders: HashMap<SubscriberId, mpsc::Sender<Batch>>,
+    lost: HashMap<SubscriberId, mpsc::UnboundedSender<ChannelId>>,
     topics: HashMap<Topic, Vec<SubscriberId>>,
     /// Subscribers of every batch ([`LocalBus::watch_all`]).
     all: Vec<SubscriberId>,
@@ -71,6 +72,34 @@ impl LocalBus {
         // Snowflake low bits are a sequence, high bits time: mix before taking the stripe.
         let mixed = channel.get().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
         &self.rings[(mixed as usize) % STRIPES]
+    }
+
+    /// Keeps a channel event in its channel's replay ring without routing it (a
+    /// cluster node filling its mirror from Redis).
+    pub fn remember(&self, publication: &Arc<Publication>) {
+        self.record(publication);
+    }
+
+    /// Drops what the replay ring of `channel` holds (a cluster node that stops
+    /// following it: its ring would go stale).
+    pub fn forget(&self, channel: ChannelId) {
+        self.stripe(channel).lock().remove(&channel);
+    }
+
+    /// Tells the subscribers of `channel` that some of its events may not reach them
+    /// (a cluster node lost its bus connection): their sessions must resume.
+    pub fn lost(&self, channel: ChannelId) {
+        let routes = self.routes.read();
+        for id in routes
+            .topics
+            .get(&Topic::Channel(channel))
+            .into_iter()
+            .flatten()
+        {
+            if let Some(tx) = routes.lost.get(id) {
+                let _ = tx.send(channel);
+            }
+        }
     }
 
     fn record(&self, publication: &Arc<Publication>) {
@@ -134,8 +163,11 @@ impl Bus for LocalBus {
     fn subscriber(&self) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(SUBSCRIBER_QUEUE);
-        self.routes.write().senders.insert(id, tx);
-        Subscription { id, rx }
+        let (lost_tx, lost) = mpsc::unbounded_channel();
+        let mut routes = self.routes.write();
+        routes.senders.insert(id, tx);
+        routes.lost.insert(id, lost_tx);
+        Subscription { id, rx, lost }
     }
 
     fn subscribe(&self, subscriber: SubscriberId, topic: Topic) {
@@ -159,6 +191,7 @@ impl Bus for LocalBus {
     fn remove_subscriber(&self, subscriber: SubscriberId) {
         let mut routes = self.routes.write();
         routes.senders.remove(&subscriber);
+        routes.lost.remove(&subscriber);
         routes.all.retain(|s| *s != subscriber);
         routes.topics.retain(|_, subs| {
             subs.retain(|s| *s != subscriber);
@@ -254,6 +287,23 @@ mod tests {
         bus.remove_subscriber(a.id);
         bus.publish(vec![event(1, 2)]).await.unwrap();
         assert!(a.rx.recv().await.is_none(), "the sender was dropped");
+    }
+
+    #[tokio::test]
+    async fn lost_reaches_the_channels_subscribers_and_forget_empties_its_ring() {
+        let bus = LocalBus::new();
+        let mut a = bus.subscriber();
+        let mut b = bus.subscriber();
+        bus.subscribe(a.id, Topic::Channel(ChannelId::new(1)));
+        bus.subscribe(b.id, Topic::Channel(ChannelId::new(2)));
+        bus.remember(&Arc::new(event(1, 4)));
+        assert!(matches!(bus.replay(ChannelId::new(1), 3), Replay::Events(e) if e.len() == 1));
+        assert!(a.rx.try_recv().is_err(), "remember does not route");
+        bus.lost(ChannelId::new(1));
+        assert_eq!(a.lost.try_recv().unwrap(), ChannelId::new(1));
+        assert!(b.lost.try_recv().is_err());
+        bus.forget(ChannelId::new(1));
+        assert_eq!(bus.replay(ChannelId::new(1), 3), Replay::Unknown);
     }
 
     #[tokio::test]

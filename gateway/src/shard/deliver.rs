@@ -105,6 +105,19 @@ impl ShardState {
         }
     }
 
+    /// The bus could not show that every event of `channel` reached this node (it
+    /// lost its Redis connection): the channel's sessions resume with `positions`.
+    pub fn bus_lost(&mut self, channel: ChannelId) {
+        tracing::warn!(%channel, "bus continuity lost; closing the channel's sessions 4000");
+        metrics::counter!("gateway_channel_gaps_total").increment(1);
+        for key in self.channel_keys(channel) {
+            if let Some(conn) = self.conns.get_mut(key) {
+                conn.session.close(CloseCode::UnknownError);
+            }
+            self.mark_dirty(key);
+        }
+    }
+
     /// A local user joined at `offset`: their sessions follow the channel from there
     /// (the join itself included).
     fn joined(&mut self, channel: ChannelId, user: UserId, offset: u64) {

@@ -111,7 +111,8 @@ pub fn run(
             shard: index.to_string(),
             sessions: ctx.sessions.clone(),
         };
-        let state = ShardState::new(bus.clone(), subscription.id, &ctx.config, metrics);
+        let subscriber = subscription.id;
+        let state = ShardState::new(bus.clone(), subscriber, &ctx.config, metrics);
         if let Some(worker) = sequencer {
             tokio::task::spawn_local(worker.run());
         }
@@ -120,12 +121,12 @@ pub fn run(
             state: RefCell::new(state),
             buf: RefCell::new(vec![0; READ_BUFFER]),
         });
-        tokio::task::spawn_local(tasks::inbox(shard.clone(), subscription.rx));
+        tokio::task::spawn_local(tasks::inbox(shard.clone(), subscription));
         tokio::task::spawn_local(tasks::tick(shard.clone(), TICK));
         tasks::accept(&shard, &listener, shutdown).await;
         drop(listener);
         drain(&shard).await;
-        bus.remove_subscriber(subscription.id);
+        bus.remove_subscriber(subscriber);
         Ok(())
     })
 }

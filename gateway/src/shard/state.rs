@@ -166,7 +166,7 @@ impl ShardState {
     /// Adds a session to a channel it now follows.
     pub fn follow(&mut self, key: ConnKey, channel: ChannelId, offset: u64) {
         if self.index.follow_channel(channel, offset) {
-            self.bus.subscribe(self.subscriber, Topic::Channel(channel));
+            self.bus.subscribe_channel(self.subscriber, channel, offset);
         }
         if !self.index.follows(channel, key) {
             self.index.add_session(channel, key);

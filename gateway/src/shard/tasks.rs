@@ -4,13 +4,13 @@
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use bus::Batch;
+use bus::Subscription;
 use protocol::events::client::Identify;
 use protocol::events::ClientEvent;
 use protocol::{CloseCode, ErrorCode};
 use service::ServiceError;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::register::Identified;
 use super::state::Work;
@@ -66,8 +66,22 @@ pub(crate) async fn accept(
 }
 
 /// Bus batches -> fanout -> one flush of every dirty connection.
-pub(crate) async fn inbox(shard: Rc<Shard>, mut rx: mpsc::Receiver<Batch>) {
-    while let Some(batch) = rx.recv().await {
+pub(crate) async fn inbox(shard: Rc<Shard>, subscription: Subscription) {
+    let Subscription {
+        mut rx, mut lost, ..
+    } = subscription;
+    loop {
+        let batch = tokio::select! {
+            batch = rx.recv() => match batch {
+                Some(batch) => batch,
+                None => return,
+            },
+            Some(channel) = lost.recv() => {
+                shard.state.borrow_mut().bus_lost(channel);
+                flush_all(&shard).await;
+                continue;
+            }
+        };
         let started = Instant::now();
         let (metrics, publications, delivered) = {
             let mut state = shard.state.borrow_mut();
@@ -80,17 +94,21 @@ pub(crate) async fn inbox(shard: Rc<Shard>, mut rx: mpsc::Receiver<Batch>) {
             }
             (state.metrics.clone(), publications, delivered)
         };
-        // Flush in slices: other tasks of this shard (reads, replies, the sequencer)
-        // run between them.
-        loop {
-            let more = shard.state.borrow_mut().flush_some(FLUSH_SLICE);
-            spawn_work(&shard);
-            if !more {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
+        flush_all(&shard).await;
         metrics.batch(publications, delivered, started.elapsed().as_secs_f64());
+    }
+}
+
+/// Flushes the dirty connections in slices: other tasks of this shard (reads,
+/// replies, the sequencer) run between them.
+async fn flush_all(shard: &Rc<Shard>) {
+    loop {
+        let more = shard.state.borrow_mut().flush_some(FLUSH_SLICE);
+        spawn_work(shard);
+        if !more {
+            break;
+        }
+        tokio::task::yield_now().await;
     }
 }
 
@@ -173,6 +191,22 @@ async fn identify_task(shard: Rc<Shard>, key: ConnKey, id: u64, identify: Identi
             return Ok(None);
         };
         let (channels, blocked) = chat.ready(user.id).await?;
+        // A resuming client is replayed from the bus: in a cluster its node loads
+        // the channels' recent events first (a no-op in one process).
+        let behind: Vec<_> = channels
+            .iter()
+            .filter(|c| {
+                identify
+                    .positions
+                    .as_ref()
+                    .and_then(|p| p.get(&c.id))
+                    .is_some_and(|&position| position < c.offset)
+            })
+            .map(|c| c.id)
+            .collect();
+        if !behind.is_empty() {
+            chat.bus().prepare(&behind).await;
+        }
         let status = identify.status.unwrap_or(protocol::UserStatus::Online);
         let presence = chat.presence().connect(user.id, status).await;
         Ok::<_, ServiceError>(Some((

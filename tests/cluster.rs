@@ -1,0 +1,349 @@
+//! Cluster mode end to end: one `layer4 api` and two `layer4 gateway` processes (the
+//! real binary) sharing one database and Redis (`REDIS_URL`, each test under its own
+//! key prefix), and independent WebSocket clients on both gateways. Skipped, saying
+//! so, without `REDIS_URL`.
+//!
+//! The database is a shared SQLite file (WAL, several processes), or PostgreSQL when
+//! `LAYER4_CLUSTER_DATABASE_URL` names one.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::{id, Client, Enc};
+use serde_json::{json, Value};
+
+const SECRET: &str = "cluster-test-secret-cluster-test-secret";
+
+/// A child process, killed when dropped.
+struct Proc {
+    child: Child,
+    name: &'static str,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proc {
+    /// SIGKILL, now.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        eprintln!("{} killed", self.name);
+    }
+}
+
+/// The cluster of one test.
+struct Cluster {
+    _dir: tempfile::TempDir,
+    api: SocketAddr,
+    gateways: Vec<SocketAddr>,
+    procs: Vec<Proc>,
+    http: reqwest::Client,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn redis_url() -> Option<String> {
+    match std::env::var("REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("skipped: REDIS_URL unset (cluster mode needs Redis)");
+            None
+        }
+    }
+}
+
+impl Cluster {
+    async fn start(redis: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database = std::env::var("LAYER4_CLUSTER_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("cluster.db").display()));
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let prefix = format!("l4cluster:{}:{nanos}:", std::process::id());
+        let spawn = |name: &'static str, args: Vec<String>, worker: u16| {
+            let data = dir.path().join(name);
+            let child = Command::new(env!("CARGO_BIN_EXE_layer4"))
+                .args(&args)
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("JWT_SECRET", SECRET)
+                .env("REDIS_URL", redis)
+                .env("REDIS_PREFIX", &prefix)
+                .env("DATABASE_URL", &database)
+                .env("DATA_DIR", &data)
+                .env("WORKER_ID", worker.to_string())
+                .env("BIND", "127.0.0.1")
+                .env("MESSAGES_PER_WINDOW", "100000")
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap();
+            Proc { child, name }
+        };
+        let api_port = free_port();
+        let api = spawn(
+            "api",
+            vec![
+                "api".into(),
+                "--api-port".into(),
+                api_port.to_string(),
+                "--auth-rate-per-min".into(),
+                "100000".into(),
+                "--user-rate-per-sec".into(),
+                "100000".into(),
+            ],
+            1,
+        );
+        let mut procs = vec![api];
+        let mut gateways = Vec::new();
+        for (i, name) in [(2, "gateway-1"), (3, "gateway-2")] {
+            let port = free_port();
+            procs.push(spawn(
+                name,
+                vec![
+                    "gateway".into(),
+                    "--ws-port".into(),
+                    port.to_string(),
+                    "--shards".into(),
+                    "2".into(),
+                ],
+                i,
+            ));
+            gateways.push(SocketAddr::from(([127, 0, 0, 1], port)));
+        }
+        let cluster = Self {
+            _dir: dir,
+            api: SocketAddr::from(([127, 0, 0, 1], api_port)),
+            gateways,
+            procs,
+            http: reqwest::Client::new(),
+        };
+        cluster.wait_up().await;
+        cluster
+    }
+
+    async fn wait_up(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let api = self
+                .http
+                .get(format!("http://{}/readyz", self.api))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            let mut gateways = true;
+            for addr in &self.gateways {
+                gateways &= tokio::net::TcpStream::connect(addr).await.is_ok();
+            }
+            if api && gateways {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the cluster did not come up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn register(&self, username: &str) -> (u64, String) {
+        let res = self
+            .http
+            .post(format!("http://{}/api/auth/register", self.api))
+            .json(&json!({"username": username, "password": "correct horse", "display_name": username}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "register {username}");
+        let body: Value = res.json().await.unwrap();
+        let id = body["user"]["id"].as_str().unwrap().parse().unwrap();
+        (id, body["token"].as_str().unwrap().to_owned())
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> Value {
+        let res = self
+            .http
+            .post(format!("http://{}{path}", self.api))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+}
+
+fn unique(name: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{name}{nanos}")
+}
+
+/// Sends `n` messages from `client` into `channel`, waiting for each ACK; returns
+/// the acknowledged message ids.
+async fn send_acked(client: &mut Client, channel: u64, n: u32, tag: &str) -> Vec<u64> {
+    let mut acked = Vec::new();
+    for i in 0..n {
+        client
+            .send(json!({"t": "SEND_MESSAGE", "id": i + 1, "d": {"channel_id": channel, "content": format!("{tag} {i}"), "nonce": format!("{tag}-{i}")}}))
+            .await;
+        let ack = client.expect("ACK").await;
+        acked.push(id(&ack["d"]["message"]["id"]));
+    }
+    acked
+}
+
+/// Reads channel events of `channel` until `count` arrived; checks offsets are
+/// contiguous from `after + 1` (nothing lost, nothing doubled, in order).
+async fn receive(client: &mut Client, channel: u64, after: u64, count: usize) -> Vec<u64> {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while seen.len() < count {
+        assert!(Instant::now() < deadline, "only {seen:?} of {count}");
+        let v = client.next().await;
+        if v["t"] == "MESSAGE_RECEIVED" && id(&v["d"]["message"]["channel_id"]) == channel {
+            seen.push(v["s"].as_u64().unwrap());
+        }
+    }
+    let expected: Vec<u64> = (after + 1..=after + count as u64).collect();
+    assert_eq!(seen, expected, "contiguous, once, in order");
+    seen
+}
+
+fn ready_offset(ready: &Value, channel: u64) -> u64 {
+    ready["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| id(&c["id"]) == channel)
+        .map(|c| c["offset"].as_u64().unwrap())
+        .expect("the channel is in READY")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_on_two_gateways_chat_and_resume_on_the_other_node() {
+    let Some(redis) = redis_url() else { return };
+    let cluster = Cluster::start(&redis).await;
+    let (g1, g2) = (cluster.gateways[0], cluster.gateways[1]);
+    let (alice, alice_token) = cluster.register(&unique("alice")).await;
+    let (bob, bob_token) = cluster.register(&unique("bob")).await;
+    let (carol, carol_token) = cluster.register(&unique("carol")).await;
+    let _ = alice;
+
+    let body = cluster
+        .post(
+            "/api/chat/channels",
+            &alice_token,
+            json!({"name": "cluster", "member_ids": [bob.to_string(), carol.to_string()]}),
+        )
+        .await;
+    let group: u64 = body["channel"]["id"].as_str().unwrap().parse().unwrap();
+
+    let (mut a, ready_a) = Client::identify(g1, &alice_token).await;
+    let (mut b, _) = Client::identify(g2, &bob_token).await;
+    let (mut c, _) = Client::identify(g2, &carol_token).await;
+    let start = ready_offset(&ready_a, group);
+
+    // Alice on node 1 and Bob on node 2 both write; everyone sees all 20 in order.
+    let (from_a, from_b) = tokio::join!(
+        send_acked(&mut a, group, 10, "a"),
+        send_acked(&mut b, group, 10, "b")
+    );
+    assert_eq!(from_a.len() + from_b.len(), 20);
+    receive(&mut c, group, start, 20).await;
+
+    // Carol leaves node 2 at her last offset; five more are sent; she resumes on
+    // node 1 with `positions` and gets exactly those five.
+    let seen = start + 20;
+    c.close().await;
+    send_acked(&mut a, group, 5, "a2").await;
+    let positions = json!({"token": carol_token, "positions": {group.to_string(): seen}});
+    let (mut c, ready_c) = Client::identify_with(g1, Enc::MsgPack, positions).await;
+    assert!(
+        ready_c["resync"].as_array().unwrap().is_empty(),
+        "replayed, not resync: {ready_c}"
+    );
+    receive(&mut c, group, seen, 5).await;
+
+    // A DM made through the API process reaches Bob on node 2.
+    let dm = cluster
+        .post(
+            "/api/chat/dm/create",
+            &alice_token,
+            json!({"user_id": bob.to_string()}),
+        )
+        .await;
+    let dm: u64 = dm["channel"]["id"].as_str().unwrap().parse().unwrap();
+    let created = b.expect("CHANNEL_CREATED").await;
+    assert_eq!(id(&created["d"]["channel"]["id"]), dm);
+    let dm_start = created["d"]["channel"]["offset"].as_u64().unwrap();
+    send_acked(&mut a, dm, 3, "dm").await;
+    receive(&mut b, dm, dm_start, 3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_killed_mid_stream_loses_no_acknowledged_message() {
+    let Some(redis) = redis_url() else { return };
+    let mut cluster = Cluster::start(&redis).await;
+    let (g1, g2) = (cluster.gateways[0], cluster.gateways[1]);
+    let (_, alice_token) = cluster.register(&unique("alice")).await;
+    let mut members = Vec::new();
+    for i in 0..4 {
+        members.push(cluster.register(&unique(&format!("m{i}"))).await);
+    }
+    let ids: Vec<String> = members.iter().map(|(id, _)| id.to_string()).collect();
+    let body = cluster
+        .post(
+            "/api/chat/channels",
+            &alice_token,
+            json!({"name": "kill", "member_ids": ids}),
+        )
+        .await;
+    let group: u64 = body["channel"]["id"].as_str().unwrap().parse().unwrap();
+    let (mut a, ready) = Client::identify(g1, &alice_token).await;
+    let start = ready_offset(&ready, group);
+    let mut on_g2 = Vec::new();
+    for (_, token) in &members {
+        on_g2.push(Client::identify(g2, token).await.0);
+    }
+
+    // 30 messages; node 2 dies after the first 10 reached its members.
+    send_acked(&mut a, group, 10, "k1").await;
+    let mut last: BTreeMap<usize, u64> = BTreeMap::new();
+    for (i, client) in on_g2.iter_mut().enumerate() {
+        let got = receive(client, group, start, 10).await;
+        last.insert(i, *got.last().unwrap());
+    }
+    cluster.procs[2].kill();
+    send_acked(&mut a, group, 20, "k2").await;
+
+    // Their clients resume on node 1 and get exactly what they missed.
+    for (i, (_, token)) in members.iter().enumerate() {
+        let position = last[&i];
+        let resume = json!({"token": token, "positions": {group.to_string(): position}});
+        let (mut client, ready) = Client::identify_with(g1, Enc::MsgPack, resume).await;
+        assert!(ready["resync"].as_array().unwrap().is_empty(), "{ready}");
+        receive(&mut client, group, position, 20).await;
+    }
+}
