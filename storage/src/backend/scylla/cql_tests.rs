@@ -8,6 +8,7 @@ use super::*;
 #[derive(Debug, Default)]
 struct Table {
     columns: BTreeSet<String>,
+    types: BTreeMap<String, String>,
     partition_key: Vec<String>,
 }
 
@@ -17,7 +18,10 @@ fn tables() -> BTreeMap<String, Table> {
     let scripts = std::iter::once(CREATE_MIGRATIONS_TABLE).chain(MIGRATIONS.iter().map(|m| m.2));
     for script in scripts {
         for statement in split_statements(script).unwrap() {
-            let Some(rest) = statement.strip_prefix("CREATE TABLE IF NOT EXISTS ") else {
+            let Some(rest) = statement
+                .strip_prefix("CREATE TABLE IF NOT EXISTS ")
+                .or_else(|| statement.strip_prefix("CREATE TYPE IF NOT EXISTS "))
+            else {
                 continue;
             };
             let (name, body) = rest.split_once(" (").unwrap();
@@ -37,6 +41,8 @@ fn tables() -> BTreeMap<String, Table> {
                 }
                 let mut words = part.split_whitespace();
                 let column = words.next().unwrap().to_owned();
+                let kind = words.next().unwrap().to_owned();
+                table.types.insert(column.clone(), kind);
                 if part.ends_with("PRIMARY KEY") || part.contains(" PRIMARY KEY") {
                     table.partition_key = vec![column.clone()];
                 }
@@ -122,6 +128,7 @@ fn the_migration_splits_into_its_statements() {
     assert_eq!(
         names,
         [
+            "attachment",
             "channel_buckets",
             "message_edits",
             "message_nonces",
@@ -232,4 +239,89 @@ fn keyspace_creation_names_its_replication() {
         "CREATE KEYSPACE IF NOT EXISTS layer4 WITH replication = \
          {'class': 'NetworkTopologyStrategy', 'replication_factor': 3}"
     );
+}
+
+/// `MessageRow`'s fields with the CQL type each decodes (`i64` is bigint, `String`
+/// text, `Vec<AttachmentUdt>` the frozen list of the `attachment` type).
+const MESSAGE_ROW: &[(&str, &str)] = &[
+    ("channel_id", "bigint"),
+    ("message_id", "bigint"),
+    ("author_id", "bigint"),
+    ("content", "text"),
+    ("created_at", "bigint"),
+    ("edited_at", "bigint"),
+    ("deleted_at", "bigint"),
+    ("reply_to", "bigint"),
+    ("nonce", "text"),
+    ("attachments", "frozen<list<frozen<attachment>>>"),
+    ("event_offset", "bigint"),
+];
+
+/// `AttachmentUdt`'s fields and their CQL types.
+const ATTACHMENT_UDT: &[(&str, &str)] = &[
+    ("id", "bigint"),
+    ("filename", "text"),
+    ("content_type", "text"),
+    ("size", "bigint"),
+    ("url", "text"),
+    ("width", "bigint"),
+    ("height", "bigint"),
+    ("thumbnail_url", "text"),
+];
+
+/// Compiles only while the lists above name every field of the row structs.
+#[allow(dead_code)]
+fn lists_are_exhaustive(
+    row: super::super::rows::MessageRow,
+    udt: super::super::rows::AttachmentUdt,
+) {
+    let super::super::rows::MessageRow {
+        channel_id: _,
+        message_id: _,
+        author_id: _,
+        content: _,
+        created_at: _,
+        edited_at: _,
+        deleted_at: _,
+        reply_to: _,
+        nonce: _,
+        attachments: _,
+        event_offset: _,
+    } = row;
+    let super::super::rows::AttachmentUdt {
+        id: _,
+        filename: _,
+        content_type: _,
+        size: _,
+        url: _,
+        width: _,
+        height: _,
+        thumbnail_url: _,
+    } = udt;
+}
+
+#[test]
+fn the_row_structs_match_the_schema() {
+    let tables = tables();
+    for (name, list) in [("messages", MESSAGE_ROW), ("attachment", ATTACHMENT_UDT)] {
+        let def = &tables[name];
+        for (column, kind) in list {
+            assert_eq!(
+                def.types.get(*column).map(String::as_str),
+                Some(*kind),
+                "{name}.{column}"
+            );
+        }
+    }
+    assert_eq!(tables["attachment"].columns.len(), ATTACHMENT_UDT.len());
+    // The selects decode into MessageRow by name: they list exactly its fields.
+    for statement in [SELECT_MESSAGE, SELECT_AT_OR_BEFORE, SELECT_AFTER] {
+        let listed = statement
+            .strip_prefix("SELECT ")
+            .and_then(|s| s.split(" FROM ").next())
+            .unwrap();
+        let listed: Vec<&str> = listed.split(", ").collect();
+        let fields: Vec<&str> = MESSAGE_ROW.iter().map(|(c, _)| *c).collect();
+        assert_eq!(listed, fields, "{statement}");
+    }
 }
