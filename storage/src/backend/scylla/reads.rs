@@ -62,10 +62,10 @@ impl ScyllaHistory {
     ) -> Result<Option<StoredMessage>> {
         let (c, b, m) = (int(channel.get()), bucket_of(id.get()), int(id.get()));
         let row: Option<MessageRow> = self.first_row(&self.st.select_message, (c, b, m)).await?;
-        let Some(row) = row else {
+        let Some(message) = row.and_then(MessageRow::into_stored) else {
             return Ok(None);
         };
-        let mut one = vec![row.into_stored()];
+        let mut one = vec![message];
         self.hydrate(channel, &mut one).await?;
         Ok(one.pop())
     }
@@ -171,7 +171,7 @@ impl ScyllaHistory {
                 |row| {
                     if after.is_some() && uint(row.message_id) <= floor {
                         Step::Stop
-                    } else if uint(row.author_id) == viewer.get() {
+                    } else if row.author_id.map(uint) == Some(viewer.get()) {
                         Step::Skip
                     } else {
                         Step::Take
@@ -266,7 +266,10 @@ impl ScyllaHistory {
                         Step::Stop => return Ok(out),
                         Step::Skip => continue,
                         Step::Take if row.deleted_at.is_some() => continue,
-                        Step::Take => out.push(row.into_stored()),
+                        Step::Take => match row.into_stored() {
+                            Some(message) => out.push(message),
+                            None => continue,
+                        },
                     }
                     if out.len() >= want {
                         return Ok(out);

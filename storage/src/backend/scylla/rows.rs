@@ -178,12 +178,12 @@ pub struct MessageRow {
     pub channel_id: i64,
     /// Id.
     pub message_id: i64,
-    /// Author.
-    pub author_id: i64,
+    /// Author (null only in a stray row, see [`MessageRow::into_stored`]).
+    pub author_id: Option<i64>,
     /// Text.
-    pub content: String,
+    pub content: Option<String>,
     /// Creation time.
-    pub created_at: i64,
+    pub created_at: Option<i64>,
     /// Last edit.
     pub edited_at: Option<i64>,
     /// Soft delete.
@@ -199,14 +199,22 @@ pub struct MessageRow {
 }
 
 impl MessageRow {
-    /// The stored message (reactions empty: they come from their own table).
-    pub fn into_stored(self) -> StoredMessage {
-        StoredMessage {
+    /// The stored message (reactions empty: they come from their own table), or `None`
+    /// for a stray row: an edit, delete or retry whose `UPDATE` reached a message
+    /// that was never created (CQL updates are upserts) has no author and is not a
+    /// message.
+    pub fn into_stored(self) -> Option<StoredMessage> {
+        let (Some(author_id), Some(content), Some(created_at)) =
+            (self.author_id, self.content, self.created_at)
+        else {
+            return None;
+        };
+        Some(StoredMessage {
             id: to_id(self.message_id),
             channel_id: to_id(self.channel_id),
-            author_id: to_id(self.author_id),
-            content: self.content,
-            created_at: uint(self.created_at),
+            author_id: to_id(author_id),
+            content,
+            created_at: uint(created_at),
             edited_at: self.edited_at.map(uint),
             deleted_at: self.deleted_at.map(uint),
             reply_to: self.reply_to.map(to_id),
@@ -219,7 +227,7 @@ impl MessageRow {
                 .collect(),
             reactions: Vec::new(),
             offset: self.event_offset.map_or(0, uint),
-        }
+        })
     }
 }
 

@@ -29,9 +29,9 @@ fn stored_row(values: InsertMessage) -> MessageRow {
     MessageRow {
         channel_id,
         message_id,
-        author_id,
-        content,
-        created_at,
+        author_id: Some(author_id),
+        content: Some(content),
+        created_at: Some(created_at),
         edited_at: None,
         deleted_at: None,
         reply_to: unset(reply_to),
@@ -86,7 +86,7 @@ fn a_new_message_round_trips_through_its_row() {
         let values = insert_values(&message).unwrap();
         assert_eq!(values.1, bucket_of(message.id.get()));
         assert_eq!(values.10, 42, "the write timestamp is the offset");
-        assert_eq!(stored_row(values).into_stored(), message);
+        assert_eq!(stored_row(values).into_stored(), Some(message));
     }
 }
 
@@ -163,9 +163,9 @@ fn a_row_with_out_of_range_values_reads_safely() {
     let row = MessageRow {
         channel_id: -1,
         message_id: 1,
-        author_id: 2,
-        content: String::new(),
-        created_at: -5,
+        author_id: Some(2),
+        content: Some(String::new()),
+        created_at: Some(-5),
         edited_at: None,
         deleted_at: Some(7),
         reply_to: None,
@@ -182,7 +182,16 @@ fn a_row_with_out_of_range_values_reads_safely() {
         }]),
         event_offset: None,
     };
-    let stored = row.into_stored();
+    let stray = MessageRow {
+        author_id: None,
+        ..row.clone()
+    };
+    assert_eq!(
+        stray.into_stored(),
+        None,
+        "an update without its create is no message"
+    );
+    let stored = row.into_stored().unwrap();
     assert_eq!(stored.channel_id, ChannelId::new(0));
     assert_eq!(stored.created_at, 0);
     assert_eq!(stored.deleted_at, Some(7));

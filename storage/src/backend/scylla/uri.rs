@@ -8,6 +8,9 @@
 
 use std::fmt;
 
+/// The keyspace when the configuration names none.
+pub const DEFAULT_KEYSPACE: &str = "layer4";
+
 /// The CQL port when none is given.
 pub const DEFAULT_PORT: u16 = 9042;
 
@@ -228,6 +231,7 @@ mod tests {
 
     #[test]
     fn keyspace_names() {
+        assert!(check_keyspace(DEFAULT_KEYSPACE).is_ok());
         for ok in ["layer4", "l4_history_2", "a"] {
             assert!(check_keyspace(ok).is_ok(), "{ok}");
         }

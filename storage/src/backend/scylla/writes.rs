@@ -155,7 +155,7 @@ impl ScyllaHistory {
         let ts = timestamp(final_offset.saturating_add(1));
         let c = int(channel.get());
         for bucket in self.buckets(channel).await? {
-            let rows: Vec<(i64, i64, Option<String>)> =
+            let rows: Vec<(i64, Option<i64>, Option<String>)> =
                 self.all_rows(&self.st.select_ids, (c, bucket)).await?;
             for (id, author, nonce) in rows {
                 self.session
@@ -166,7 +166,7 @@ impl ScyllaHistory {
                     .execute_unpaged(&self.st.delete_edits, (ts, id))
                     .await
                     .store()?;
-                if let Some(nonce) = nonce {
+                if let (Some(author), Some(nonce)) = (author, nonce) {
                     self.session
                         .execute_unpaged(&self.st.delete_nonce, (ts, c, author, nonce))
                         .await
