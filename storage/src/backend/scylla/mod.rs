@@ -63,6 +63,7 @@ mod error;
 mod reads;
 pub mod rows;
 pub mod uri;
+mod walk;
 mod writes;
 
 pub use reads::ReactionState;

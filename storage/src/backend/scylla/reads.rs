@@ -14,6 +14,7 @@ use scylla::statement::prepared::PreparedStatement;
 use super::bucket::{bucket_of, plan, Walk};
 use super::error::{decode, ExecResultExt};
 use super::rows::{count_reactions, int, to_id, uint, MessageRow, ReactionRow, StoredMessage};
+use super::walk::{page_rows, walk_rows, Step};
 use super::ScyllaHistory;
 use crate::error::Result;
 use crate::ops::messages::{Edit, Page};
@@ -28,13 +29,6 @@ pub struct ReactionState {
     pub emoji_present: bool,
     /// Distinct emoji on the message.
     pub distinct: usize,
-}
-
-/// What a walk does with a row.
-enum Step {
-    Take,
-    Skip,
-    Stop,
 }
 
 impl ScyllaHistory {
@@ -113,21 +107,13 @@ impl ScyllaHistory {
         page: Page,
         limit: u32,
     ) -> Result<Vec<StoredMessage>> {
-        let walks = plan(page, limit);
-        if walks.is_empty() {
+        if plan(page, limit).is_empty() {
             return Ok(Vec::new());
         }
         let buckets = self.buckets(channel).await?;
-        let mut out = Vec::new();
-        for (walk, want) in walks {
-            let mut rows = self
-                .walk(channel, &buckets, walk, |_| Step::Take, want)
-                .await?;
-            if matches!(walk, Walk::After(_)) {
-                rows.reverse();
-            }
-            out.extend(rows);
-        }
+        let mut fetch =
+            async |walk, bucket, paging| self.fetch(channel, walk, bucket, paging).await;
+        let mut out = page_rows(&buckets, page, limit, &mut fetch).await?;
         self.hydrate(channel, &mut out).await?;
         Ok(out)
     }
@@ -136,15 +122,9 @@ impl ScyllaHistory {
     /// delete).
     pub async fn latest(&self, channel: ChannelId) -> Result<Option<MessageId>> {
         let buckets = self.buckets(channel).await?;
-        let rows = self
-            .walk(
-                channel,
-                &buckets,
-                Walk::AtOrBefore(u64::MAX),
-                |_| Step::Take,
-                1,
-            )
-            .await?;
+        let mut fetch =
+            async |walk, bucket, paging| self.fetch(channel, walk, bucket, paging).await;
+        let rows = page_rows(&buckets, Page::Latest, 1, &mut fetch).await?;
         Ok(rows.first().map(|m| m.id))
     }
 
@@ -163,23 +143,24 @@ impl ScyllaHistory {
         }
         let buckets = self.buckets(channel).await?;
         let floor = after.map_or(0, |id| id.get());
-        let rows = self
-            .walk(
-                channel,
-                &buckets,
-                Walk::AtOrBefore(u64::MAX),
-                |row| {
-                    if after.is_some() && uint(row.message_id) <= floor {
-                        Step::Stop
-                    } else if row.author_id.map(uint) == Some(viewer.get()) {
-                        Step::Skip
-                    } else {
-                        Step::Take
-                    }
-                },
-                cap,
-            )
-            .await?;
+        let mut fetch =
+            async |walk, bucket, paging| self.fetch(channel, walk, bucket, paging).await;
+        let rows = walk_rows(
+            &buckets,
+            Walk::AtOrBefore(u64::MAX),
+            |row| {
+                if after.is_some() && uint(row.message_id) <= floor {
+                    Step::Stop
+                } else if row.author_id.map(uint) == Some(viewer.get()) {
+                    Step::Skip
+                } else {
+                    Step::Take
+                }
+            },
+            cap,
+            &mut fetch,
+        )
+        .await?;
         Ok(u32::try_from(rows.len()).unwrap_or(u32::MAX))
     }
 
@@ -230,58 +211,39 @@ impl ScyllaHistory {
         Ok(rows.into_iter().map(|(b,)| b).collect())
     }
 
-    /// Up to `want` undeleted rows that `step` takes, bucket after bucket in the walk's
-    /// order, each bucket in its read order (newest first for `AtOrBefore`, oldest first
-    /// for `After`), fetching further pages of a bucket only while rows are missing.
-    async fn walk(
+    /// One page of a bucket's rows for `walk`, from `paging` on (the start when
+    /// `None`), and the state of the next page if there is one.
+    async fn fetch(
         &self,
         channel: ChannelId,
-        buckets: &[i64],
         walk: Walk,
-        step: impl Fn(&MessageRow) -> Step,
-        want: u32,
-    ) -> Result<Vec<StoredMessage>> {
-        let want = usize::try_from(want).unwrap_or(usize::MAX);
-        let mut out = Vec::new();
-        if want == 0 {
-            return Ok(out);
-        }
-        let c = int(channel.get());
+        bucket: i64,
+        paging: Option<PagingState>,
+    ) -> Result<(Vec<MessageRow>, Option<PagingState>)> {
         let (statement, bound) = match walk {
             Walk::AtOrBefore(bound) => (&self.st.select_at_or_before, int(bound)),
             Walk::After(bound) => (&self.st.select_after, int(bound)),
         };
-        for bucket in walk.buckets(buckets) {
-            let mut paging = PagingState::start();
-            loop {
-                let (result, more) = self
-                    .session
-                    .execute_single_page(statement, (c, bucket, bound), paging)
-                    .await
-                    .store()?;
-                let rows = result.into_rows_result().map_err(decode)?;
-                for row in rows.rows::<MessageRow>().map_err(decode)? {
-                    let row = row.map_err(decode)?;
-                    match step(&row) {
-                        Step::Stop => return Ok(out),
-                        Step::Skip => continue,
-                        Step::Take if row.deleted_at.is_some() => continue,
-                        Step::Take => match row.into_stored() {
-                            Some(message) => out.push(message),
-                            None => continue,
-                        },
-                    }
-                    if out.len() >= want {
-                        return Ok(out);
-                    }
-                }
-                match more.into_paging_control_flow() {
-                    ControlFlow::Break(()) => break,
-                    ControlFlow::Continue(next) => paging = next,
-                }
-            }
-        }
-        Ok(out)
+        let (result, more) = self
+            .session
+            .execute_single_page(
+                statement,
+                (int(channel.get()), bucket, bound),
+                paging.unwrap_or_else(PagingState::start),
+            )
+            .await
+            .store()?;
+        let rows = result.into_rows_result().map_err(decode)?;
+        let rows = rows
+            .rows::<MessageRow>()
+            .map_err(decode)?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(decode)?;
+        let next = match more.into_paging_control_flow() {
+            ControlFlow::Break(()) => None,
+            ControlFlow::Continue(next) => Some(next),
+        };
+        Ok((rows, next))
     }
 
     /// Fills in the reaction counts of `messages` (all of `channel`): one range read of
