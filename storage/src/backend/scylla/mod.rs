@@ -87,3 +87,35 @@ impl std::fmt::Debug for ScyllaHistory {
             .finish_non_exhaustive()
     }
 }
+
+/// Compiles only while every method's future is `Send`, as the store traits
+/// (`async_trait`) that a composite implements with them require.
+#[cfg(test)]
+#[allow(dead_code, clippy::let_underscore_future)]
+fn futures_are_send(h: &ScyllaHistory, m: &StoredMessage) {
+    use protocol::{ChannelId, MessageId, UserId};
+
+    use crate::ops::messages::Page;
+
+    fn send<T: Send>(_: T) {}
+    let (c, id, u) = (ChannelId::new(1), MessageId::new(2), UserId::new(3));
+    send(ScyllaHistory::connect("db", "layer4"));
+    send(h.migrate());
+    send(h.ping());
+    send(h.channel_of(id));
+    send(h.message(id));
+    send(h.message_in(c, id));
+    send(h.nonce_owner(c, u, "n"));
+    send(h.message_by_nonce(c, u, "n", 0));
+    send(h.messages(c, Page::Latest, 1));
+    send(h.latest(c));
+    send(h.count_unread(c, None, u, 1));
+    send(h.edits(id));
+    send(h.reaction_state(c, id, u, "e"));
+    send(h.write_message(m));
+    send(h.write_edit(m, "x", 0, 1));
+    send(h.write_delete(c, id, 0, 1));
+    send(h.write_reaction(c, id, u, "e", 1));
+    send(h.remove_reaction(c, id, u, "e", 1));
+    send(h.delete_channel(c, 1));
+}

@@ -14,7 +14,7 @@ use scylla::statement::prepared::PreparedStatement;
 use super::bucket::{bucket_of, plan, Walk};
 use super::error::{decode, ExecResultExt};
 use super::rows::{count_reactions, int, to_id, uint, MessageRow, ReactionRow, StoredMessage};
-use super::walk::{page_rows, walk_rows, Step};
+use super::walk::{page_rows, walk_rows, RowSource, Step};
 use super::ScyllaHistory;
 use crate::error::Result;
 use crate::ops::messages::{Edit, Page};
@@ -111,9 +111,11 @@ impl ScyllaHistory {
             return Ok(Vec::new());
         }
         let buckets = self.buckets(channel).await?;
-        let mut fetch =
-            async |walk, bucket, paging| self.fetch(channel, walk, bucket, paging).await;
-        let mut out = page_rows(&buckets, page, limit, &mut fetch).await?;
+        let source = ChannelRows {
+            history: self,
+            channel,
+        };
+        let mut out = page_rows(&source, &buckets, page, limit).await?;
         self.hydrate(channel, &mut out).await?;
         Ok(out)
     }
@@ -122,9 +124,11 @@ impl ScyllaHistory {
     /// delete).
     pub async fn latest(&self, channel: ChannelId) -> Result<Option<MessageId>> {
         let buckets = self.buckets(channel).await?;
-        let mut fetch =
-            async |walk, bucket, paging| self.fetch(channel, walk, bucket, paging).await;
-        let rows = page_rows(&buckets, Page::Latest, 1, &mut fetch).await?;
+        let source = ChannelRows {
+            history: self,
+            channel,
+        };
+        let rows = page_rows(&source, &buckets, Page::Latest, 1).await?;
         Ok(rows.first().map(|m| m.id))
     }
 
@@ -143,9 +147,12 @@ impl ScyllaHistory {
         }
         let buckets = self.buckets(channel).await?;
         let floor = after.map_or(0, |id| id.get());
-        let mut fetch =
-            async |walk, bucket, paging| self.fetch(channel, walk, bucket, paging).await;
+        let source = ChannelRows {
+            history: self,
+            channel,
+        };
         let rows = walk_rows(
+            &source,
             &buckets,
             Walk::AtOrBefore(u64::MAX),
             |row| {
@@ -158,7 +165,6 @@ impl ScyllaHistory {
                 }
             },
             cap,
-            &mut fetch,
         )
         .await?;
         Ok(u32::try_from(rows.len()).unwrap_or(u32::MAX))
@@ -209,41 +215,6 @@ impl ScyllaHistory {
             .all_rows(&self.st.select_buckets, (int(channel.get()),))
             .await?;
         Ok(rows.into_iter().map(|(b,)| b).collect())
-    }
-
-    /// One page of a bucket's rows for `walk`, from `paging` on (the start when
-    /// `None`), and the state of the next page if there is one.
-    async fn fetch(
-        &self,
-        channel: ChannelId,
-        walk: Walk,
-        bucket: i64,
-        paging: Option<PagingState>,
-    ) -> Result<(Vec<MessageRow>, Option<PagingState>)> {
-        let (statement, bound) = match walk {
-            Walk::AtOrBefore(bound) => (&self.st.select_at_or_before, int(bound)),
-            Walk::After(bound) => (&self.st.select_after, int(bound)),
-        };
-        let (result, more) = self
-            .session
-            .execute_single_page(
-                statement,
-                (int(channel.get()), bucket, bound),
-                paging.unwrap_or_else(PagingState::start),
-            )
-            .await
-            .store()?;
-        let rows = result.into_rows_result().map_err(decode)?;
-        let rows = rows
-            .rows::<MessageRow>()
-            .map_err(decode)?
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(decode)?;
-        let next = match more.into_paging_control_flow() {
-            ControlFlow::Break(()) => None,
-            ControlFlow::Continue(next) => Some(next),
-        };
-        Ok((rows, next))
     }
 
     /// Fills in the reaction counts of `messages` (all of `channel`): one range read of
@@ -317,5 +288,50 @@ impl ScyllaHistory {
                 ControlFlow::Continue(next) => paging = next,
             }
         }
+    }
+}
+
+/// The rows of one channel, read through the driver.
+struct ChannelRows<'a> {
+    history: &'a ScyllaHistory,
+    channel: ChannelId,
+}
+
+impl RowSource for ChannelRows<'_> {
+    type Paging = PagingState;
+
+    /// One page of a bucket's rows for `walk`, from `paging` on (the start when
+    /// `None`), and the state of the next page if there is one.
+    async fn fetch(
+        &self,
+        walk: Walk,
+        bucket: i64,
+        paging: Option<PagingState>,
+    ) -> Result<(Vec<MessageRow>, Option<PagingState>)> {
+        let (history, channel) = (self.history, self.channel);
+        let (statement, bound) = match walk {
+            Walk::AtOrBefore(bound) => (&history.st.select_at_or_before, int(bound)),
+            Walk::After(bound) => (&history.st.select_after, int(bound)),
+        };
+        let (result, more) = history
+            .session
+            .execute_single_page(
+                statement,
+                (int(channel.get()), bucket, bound),
+                paging.unwrap_or_else(PagingState::start),
+            )
+            .await
+            .store()?;
+        let rows = result.into_rows_result().map_err(decode)?;
+        let rows = rows
+            .rows::<MessageRow>()
+            .map_err(decode)?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(decode)?;
+        let next = match more.into_paging_control_flow() {
+            ControlFlow::Break(()) => None,
+            ControlFlow::Continue(next) => Some(next),
+        };
+        Ok((rows, next))
     }
 }

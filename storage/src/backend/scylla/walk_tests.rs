@@ -20,12 +20,7 @@ impl Channel {
 
     /// What the server answers: the bucket's rows matching the walk's bound, in the
     /// walk's order, one page from `at` on.
-    fn fetch(
-        &self,
-        walk: Walk,
-        bucket: i64,
-        at: Option<usize>,
-    ) -> (Vec<MessageRow>, Option<usize>) {
+    fn rows(&self, walk: Walk, bucket: i64, at: Option<usize>) -> (Vec<MessageRow>, Option<usize>) {
         let mut rows: Vec<(u64, bool)> = self
             .rows
             .iter()
@@ -90,10 +85,21 @@ impl Channel {
     }
 
     fn page(&self, page: Page, limit: u32) -> Vec<u64> {
-        let buckets = self.buckets();
-        let mut fetch = async |walk, bucket, at| Ok(self.fetch(walk, bucket, at));
-        let rows = block_on(page_rows(&buckets, page, limit, &mut fetch)).unwrap();
+        let rows = block_on(page_rows(self, &self.buckets(), page, limit)).unwrap();
         rows.into_iter().map(|m| m.id.get()).collect()
+    }
+}
+
+impl RowSource for Channel {
+    type Paging = usize;
+
+    async fn fetch(
+        &self,
+        walk: Walk,
+        bucket: i64,
+        paging: Option<usize>,
+    ) -> crate::error::Result<(Vec<MessageRow>, Option<usize>)> {
+        Ok(self.rows(walk, bucket, paging))
     }
 }
 
@@ -207,8 +213,8 @@ fn a_walk_stops_and_skips_where_told() {
     };
     let buckets = channel.buckets();
     let floor = id_in(1, 1);
-    let mut fetch = async |walk, bucket, at| Ok(channel.fetch(walk, bucket, at));
     let taken = block_on(walk_rows(
+        &channel,
         &buckets,
         Walk::AtOrBefore(u64::MAX),
         |row| {
@@ -222,7 +228,6 @@ fn a_walk_stops_and_skips_where_told() {
             }
         },
         100,
-        &mut fetch,
     ))
     .unwrap();
     let mut expected: Vec<u64> = channel
