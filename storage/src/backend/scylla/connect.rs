@@ -110,7 +110,15 @@ async fn open(uri: &ScyllaUri) -> Result<Session> {
 /// succeeded. The DDL is all `IF NOT EXISTS`, so a migration cut short by a crash is
 /// simply applied again; several nodes starting at once converge the same way.
 async fn migrate_session(session: &Session, keyspace: &str, rf: u32) -> Result<Vec<i32>> {
-    ddl(session, &cql::create_keyspace(keyspace, rf)).await?;
+    ddl(session, &cql::create_keyspace(keyspace, rf))
+        .await
+        .map_err(|err| match err {
+            StoreError::Internal(text) => StoreError::Internal(format!(
+                "creating keyspace {keyspace} with replication_factor {rf}: {text} (set \
+                 ?replication_factor=N in SCYLLA_URI, or create the keyspace beforehand)"
+            )),
+            other => other,
+        })?;
     session
         .use_keyspace(keyspace, false)
         .await
