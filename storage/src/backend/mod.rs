@@ -4,6 +4,7 @@
 //! Only SQLite exists today (the embedded single-node default). PostgreSQL and ScyllaDB
 //! join here later; `tests/conformance.rs` holds the one suite every backend must pass.
 
+pub mod scylla;
 pub mod sqlite;
 
 pub use sqlite::SqliteStore;
