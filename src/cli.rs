@@ -46,6 +46,24 @@ pub struct StoreArgs {
     /// Snowflake worker id (0-1023), unique per process in a cluster.
     #[arg(long, env = "WORKER_ID", default_value_t = 0)]
     pub worker_id: u16,
+    /// Added to WORKER_ID (e.g. a pod ordinal plus a per-role offset in Kubernetes).
+    #[arg(long, env = "WORKER_ID_OFFSET", default_value_t = 0)]
+    pub worker_id_offset: u16,
+}
+
+impl StoreArgs {
+    /// WORKER_ID + WORKER_ID_OFFSET, refused when above 1023.
+    pub fn effective_worker_id(&self) -> anyhow::Result<u16> {
+        let id = u32::from(self.worker_id) + u32::from(self.worker_id_offset);
+        match u16::try_from(id) {
+            Ok(id) if id <= 1023 => Ok(id),
+            _ => anyhow::bail!(
+                "WORKER_ID {} + WORKER_ID_OFFSET {} = {id}: a Snowflake worker id is 0-1023",
+                self.worker_id,
+                self.worker_id_offset
+            ),
+        }
+    }
 }
 
 /// Gateway settings.

@@ -35,7 +35,7 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
         None => dev_secret(&args.store.data_dir)?,
     };
     let mut chat = ChatConfig {
-        worker_id: args.store.worker_id,
+        worker_id: args.store.effective_worker_id()?,
         jwt_secret: secret,
         ..Default::default()
     };
@@ -168,7 +168,7 @@ async fn production_chat(args: &ServeArgs) -> anyhow::Result<Chat> {
     let store: DynStore = open_sqlite(&sqlite_path(&args.store)?).await?;
     let bus = production_bus(args).await?;
     let mut config = ChatConfig {
-        worker_id: args.store.worker_id,
+        worker_id: args.store.effective_worker_id()?,
         jwt_secret: secret,
         // One sequencer per gateway shard, each run by its shard (`layer4 api` runs
         // them on its own runtime).
