@@ -14,11 +14,16 @@ import { session } from "./session";
 
 const PAGE = 50;
 let client: GatewayClient | null = null;
+/** Bumped by every connect and disconnect, so a connect that was overtaken (React
+ * mounting twice in development) does not open a second connection. */
+let generation = 0;
 
 export async function connect(): Promise<void> {
+  const mine = ++generation;
   if (client) return;
   chat.reset();
   const url = await gatewayUrl();
+  if (mine !== generation || client) return;
   const gw = new GatewayClient({
     url,
     token: () => session.get().token,
@@ -42,10 +47,12 @@ export async function connect(): Promise<void> {
     drop: () => gw.drop(),
     pending: () => gw.pendingNonces(),
     offsets: () => gw.offsets.positions(),
+    state: () => chat.get(),
   };
 }
 
 export function disconnect(): void {
+  generation++;
   client?.stop();
   client = null;
   window.removeEventListener("offline", onOffline);

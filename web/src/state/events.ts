@@ -8,7 +8,7 @@ import { chat, rememberUsers, type ChatState } from "./chat";
 type Data = Record<string, unknown>;
 
 export function applyReady(ready: Ready): void {
-  rememberUsers([ready.user]);
+  rememberUsers([{ ...ready.user, status: ready.user.status ?? "online" }]);
   chat.set((s) => {
     const channels: Record<Id, Channel> = {};
     for (const c of ready.channels) channels[c.id] = c;
@@ -71,7 +71,9 @@ function received(m: Message): void {
       pending: { ...s.pending, [m.channel_id]: pending },
       typing: { ...s.typing, [m.channel_id]: typingHere },
     };
-    if (list) next.lists = { ...s.lists, [m.channel_id]: { ...list, ids: insertSorted(list.ids, m.id) } };
+    // A channel not loaded yet keeps its live messages until its history is merged in.
+    const ids = list ? insertSorted(list.ids, m.id) : [m.id];
+    next.lists = { ...s.lists, [m.channel_id]: list ? { ...list, ids } : { ids, hasOlder: true, loaded: false } };
     if (channel) {
       const visible = s.activeId === m.channel_id || s.threadId === m.channel_id;
       const unread = fromMe || visible ? channel.unread_count : channel.unread_count + 1;

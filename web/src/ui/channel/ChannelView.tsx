@@ -1,4 +1,5 @@
 import { useEffect, useState, type DragEvent } from "react";
+import { useMembers } from "../../api/queries";
 import type { Message } from "../../gateway/types";
 import { useChat } from "../../state/chat";
 import { loadLatest, loadReceipts } from "../../state/controller";
@@ -25,6 +26,8 @@ export function ChannelView({ channelId, compact = false, panel = null, setPanel
     if (!loaded) loadLatest(channelId).catch((e: Error) => setError(e.message));
   }, [channelId, loaded]);
   const small = (channel?.member_count ?? 0) <= 50;
+  // Names and presence of the members (typing, receipts), in channels small enough.
+  useMembers(channelId, small);
   useEffect(() => {
     if (connected && small) loadReceipts(channelId).catch(() => undefined);
   }, [channelId, connected, small]);

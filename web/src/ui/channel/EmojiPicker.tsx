@@ -1,4 +1,5 @@
 import { useEffect, useRef } from "react";
+import { createPortal } from "react-dom";
 import "emoji-picker-element";
 import dataSource from "emoji-picker-element-data/en/emojibase/data.json?url";
 
@@ -27,9 +28,12 @@ export function EmojiPicker({ at, onPick, onClose }: { at: { x: number; y: numbe
   const width = Math.min(352, window.innerWidth - 16);
   const left = Math.max(8, Math.min(at.x - width / 2, window.innerWidth - width - 8));
   const top = Math.max(8, Math.min(at.y - 360, window.innerHeight - 368));
-  return (
+  // In a portal: a `fixed` overlay inside a transformed (virtualized) row would be
+  // placed relative to the row, not the window.
+  return createPortal(
     <div className="fixed inset-0 z-50" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div ref={host} role="dialog" aria-label="Pick an emoji" className="absolute overflow-hidden rounded-xl shadow-2xl" style={{ left, top, width }} />
-    </div>
+    </div>,
+    document.body,
   );
 }

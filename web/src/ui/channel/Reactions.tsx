@@ -27,7 +27,7 @@ export function Reactions({ message }: { message: Message }) {
                 pressed ? "border-indigo-400 bg-indigo-50 text-indigo-700 dark:border-indigo-500 dark:bg-indigo-950 dark:text-indigo-200" : "border-zinc-200 bg-zinc-50 hover:border-zinc-300 dark:border-zinc-700 dark:bg-zinc-800"
               }`}
             >
-              <span>{r.emoji}</span>
+              <span className="emoji">{r.emoji}</span>
               <span className="text-xs font-semibold tabular-nums">{r.count}</span>
             </button>
           </li>

@@ -45,7 +45,11 @@ export function Avatar({ user, size = 36, presence = false }: { user: Pick<User,
       >
         {initials(name)}
       </span>
-      {presence && <PresenceDot userId={user.id} className="absolute -right-0.5 -bottom-0.5 h-3 w-3" />}
+      {presence && (
+        <span className="absolute -right-0.5 -bottom-0.5" style={{ width: Math.max(8, size * 0.32), height: Math.max(8, size * 0.32) }}>
+          <PresenceDot userId={user.id} className="h-full w-full" />
+        </span>
+      )}
     </span>
   );
 }

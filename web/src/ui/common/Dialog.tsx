@@ -1,4 +1,5 @@
 import { useEffect, useRef, type ReactNode } from "react";
+import { createPortal } from "react-dom";
 import { XIcon } from "./icons";
 
 /** A modal: focus moves in, Escape or the backdrop closes it. */
@@ -14,7 +15,7 @@ export function Dialog({ title, onClose, children, wide = false }: { title: stri
       previous?.focus();
     };
   }, [onClose]);
-  return (
+  return createPortal(
     <div className="fixed inset-0 z-50 flex items-end justify-center bg-black/50 p-0 backdrop-blur-sm sm:items-center sm:p-4" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div
         ref={ref}
@@ -31,6 +32,7 @@ export function Dialog({ title, onClose, children, wide = false }: { title: stri
         </div>
         <div className="overflow-y-auto p-5">{children}</div>
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }
