@@ -72,6 +72,18 @@ export async function moreScenario(t, ann, ben, shots) {
     await openChannel(b, "lunch");
   });
 
+  await t.step("keyboard: arrows move between messages and reveal their actions", async () => {
+    await a.getByRole("log", { name: "Messages in lunch" }).focus();
+    await a.keyboard.press("ArrowUp");
+    await a.keyboard.press("ArrowUp");
+    const focused = await a.evaluate(() => document.activeElement?.closest("article")?.textContent ?? "");
+    if (!focused.includes("see you there")) throw new Error(`focused ${JSON.stringify(focused)}`);
+    await expect(a.locator("article:focus").getByRole("toolbar", { name: "Message actions" })).toBeVisible();
+    await a.keyboard.press("Escape");
+    const box = await a.evaluate(() => document.activeElement?.getAttribute("aria-label"));
+    if (box !== "Message #lunch") throw new Error(`Escape focused ${box}`);
+  });
+
   // The server publishes one TYPING_STARTED per user per channel per 3 s.
   await b.waitForTimeout(3_100);
   await composer(b).pressSequentially("see", { delay: 20 });

@@ -18,7 +18,7 @@ export const MessageItem = memo(function MessageItem({ message, channel, grouped
   const name = message.author.display_name || message.author.username;
   return (
     <article
-      tabIndex={0}
+      tabIndex={-1}
       aria-label={`${name}, ${formatTime(message.created_at)}: ${message.content}`}
       data-message-id={message.id}
       className={`group relative flex gap-3 px-4 hover:bg-zinc-50 focus:bg-zinc-50 focus:outline-none dark:hover:bg-zinc-800/40 dark:focus:bg-zinc-800/40 ${grouped ? "py-0.5" : "mt-2 pt-1.5 pb-0.5"}`}

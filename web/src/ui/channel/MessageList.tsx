@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { Channel, Message } from "../../gateway/types";
 import { cmpId } from "../../lib/ids";
@@ -21,6 +21,7 @@ export function MessageList({ channel, onReply }: { channel: Channel; onReply(m:
   const pending = useChat((s) => s.pending[channel.id]);
   const blocked = useChat((s) => s.blocked);
   const scroller = useRef<HTMLDivElement>(null);
+  const keysId = useId();
   const atBottom = useRef(true);
   const loadingOlder = useRef(false);
   const anchor = useRef<{ total: number; top: number } | null>(null);
@@ -100,6 +101,26 @@ export function MessageList({ channel, onReply }: { channel: Channel; onReply(m:
     virtualizer.scrollToIndex(index, { align: "start" });
   }
 
+  /** Arrow keys move between messages (each shows its actions when focused); Escape
+   * goes back to the composer. */
+  function onKeyDown(e: KeyboardEvent) {
+    const el = scroller.current;
+    if (!el) return;
+    if (e.key === "Escape") {
+      el.parentElement?.parentElement?.querySelector<HTMLElement>("textarea")?.focus();
+      return;
+    }
+    if (e.key !== "ArrowUp" && e.key !== "ArrowDown") return;
+    const articles = [...el.querySelectorAll<HTMLElement>("article[data-message-id]")];
+    const at = articles.findIndex((a) => a.contains(document.activeElement));
+    const next = at < 0 ? articles.at(-1) : articles[at + (e.key === "ArrowUp" ? -1 : 1)];
+    if (next) {
+      e.preventDefault();
+      next.focus();
+      next.scrollIntoView({ block: "nearest" });
+    }
+  }
+
   const items = virtualizer.getVirtualItems();
   return (
     <div className="relative min-h-0 flex-1">
@@ -108,7 +129,8 @@ export function MessageList({ channel, onReply }: { channel: Channel; onReply(m:
           {channel.unread_count > 0 ? `${channel.unread_count} new · ` : ""}Jump to first unread
         </button>
       )}
-      <div ref={scroller} onScroll={() => void onScroll()} className="h-full overflow-y-auto" role="log" aria-label={`Messages in ${channel.name}`} data-testid="messages">
+      <div ref={scroller} onScroll={() => void onScroll()} onKeyDown={onKeyDown} tabIndex={0} className="h-full overflow-y-auto focus-visible:outline-offset-[-2px]" role="log" aria-label={`Messages in ${channel.name}`} aria-describedby={keysId} data-testid="messages">
+        <span id={keysId} className="sr-only">Use the up and down arrow keys to move between messages, Escape to return to the message box.</span>
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {list && !list.hasOlder && <ChannelStart channel={channel} />}
           {items.map((v) => {

@@ -39,7 +39,7 @@ export function Avatar({ user, size = 36, presence = false }: { user: Pick<User,
   return (
     <span className="relative inline-block shrink-0" style={{ width: size, height: size }}>
       <span
-        className={`flex h-full w-full items-center justify-center rounded-full font-semibold text-white ${colorOf(user.id)}`}
+        className={`flex h-full w-full items-center justify-center rounded-full font-semibold text-white ${colorOf(user.username || user.id)}`}
         style={{ fontSize: size * 0.4 }}
         aria-hidden="true"
       >

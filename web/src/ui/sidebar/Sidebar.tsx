@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import type { Channel } from "../../gateway/types";
 import { cmpId } from "../../lib/ids";
 import { useChat } from "../../state/chat";
@@ -19,6 +19,18 @@ export function Sidebar() {
   const signOut = useSession((s) => s.signOut);
   const [dialog, setDialog] = useState(false);
   const [filter, setFilter] = useState("");
+  const find = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    // Ctrl/Cmd+K: find a conversation.
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        find.current?.focus();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
 
   const { groups, dms, threads } = useMemo(() => {
     const all = Object.values(channels).filter((c) => c.name.toLowerCase().includes(filter.toLowerCase()));
@@ -40,9 +52,11 @@ export function Sidebar() {
       </div>
       <div className="px-3 pb-2">
         <input
+          ref={find}
           type="search"
+          aria-keyshortcuts="Control+K"
           aria-label="Filter conversations"
-          placeholder="Find a conversation"
+          placeholder="Find a conversation (Ctrl+K)"
           value={filter}
           onChange={(e) => setFilter(e.target.value)}
           className="w-full rounded-lg border-0 bg-zinc-200/70 px-3 py-1.5 text-sm placeholder-zinc-500 focus:ring-2 focus:ring-indigo-500 focus:outline-none dark:bg-zinc-800"
