@@ -118,6 +118,9 @@ export async function chatScenario(t, ann, ben, shots) {
     await expect(b.locator('[data-connection="reconnecting"]')).toHaveCount(1);
     await shots.take(b, "reconnecting");
     for (const n of [1, 2, 3]) await send(a, `while away ${n}`);
+    await openChannel(a, "general");
+    for (const n of [1, 2]) await send(a, `general news ${n}`);
+    await openChannel(a, "lunch");
     await send(b, "written offline");
     await expect(b.locator('[data-pending="sending"]')).toHaveCount(1);
     await ben.context.setOffline(false);
@@ -126,6 +129,24 @@ export async function chatScenario(t, ann, ben, shots) {
     await eventually(() => countMessages(a, "written offline"), (c) => c === 1, "ann gets ben's offline message once");
     await expect(b.locator("[data-pending]")).toHaveCount(0);
     await eventually(() => countMessages(b, "written offline"), (c) => c === 1, "ben's message confirmed once");
+    // Replayed messages in another channel count once as unread, and opening it shows
+    // where the new ones start.
+    await expect(b.locator('button[data-channel="general"]').getByTestId("unread")).toHaveText("2");
+    await openChannel(b, "general");
+    await expect(b.getByRole("separator", { name: "New messages" })).toHaveCount(1);
+    await eventually(() => countMessages(b, "general news 1"), (c) => c === 1, "ben sees the news once");
+    await openChannel(b, "lunch");
+  });
+
+  await t.step("a long absence (beyond the replay buffer) is reloaded through resync", async () => {
+    await ben.context.setOffline(true);
+    await b.evaluate(() => window.__layer4.drop());
+    for (let n = 1; n <= 20; n++) await send(a, `long gap ${n}`);
+    await expect(message(a, "long gap 20")).toHaveCount(1);
+    await ben.context.setOffline(false);
+    await expect(b.locator("[data-connection]")).toHaveCount(0);
+    await eventually(() => b.evaluate(() => window.__layer4.resyncs()), (n) => n > 0, "ben's client was told to resync");
+    for (let n = 1; n <= 20; n++) await eventually(() => countMessages(b, `long gap ${n}`), (c) => c === 1, `ben sees "long gap ${n}" once`);
   });
 
   await t.step("a second drop right after sending resends with the same nonce, stored once", async () => {
@@ -144,7 +165,7 @@ export async function chatScenario(t, ann, ben, shots) {
     await openChannel(b, "lunch");
     await expect(message(b, "sent as the line dies")).toHaveCount(1);
     const texts = (await b.getByTestId("message-content").allTextContents()).map((s) => s.replace(/\(edited\)$/, "").trim());
-    const order = ["pizza or sushi?", "yes, at noon!", "while away 1", "while away 2", "while away 3", "written offline", "sent as the line dies"];
+    const order = ["while away 1", "while away 2", "while away 3", "written offline", "long gap 1", "long gap 20", "sent as the line dies"];
     const positions = order.map((s) => texts.indexOf(s));
     if (positions.some((p) => p < 0) || positions.some((p, i) => i > 0 && p < (positions[i - 1] ?? 0))) {
       throw new Error(`history out of order or incomplete: ${JSON.stringify(texts)}`);

@@ -34,7 +34,9 @@ export async function startServer() {
     findBinary(),
     ["dev", "--api-port", "0", "--ws-port", "0", "--data-dir", dataDir, "--web-dir", join(web, "dist"), "--heartbeat-interval-ms", "5000",
      // History tests post many messages quickly.
-     "--messages-per-window", "1000", "--frames-per-window", "100000"],
+     "--messages-per-window", "1000", "--frames-per-window", "100000",
+     // A short replay buffer, so that a long absence is a `resync`.
+     "--replay-buffer", "16"],
     { stdio: ["ignore", "pipe", "pipe"], env: cleanEnv() },
   );
   let log = "";

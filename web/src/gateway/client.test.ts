@@ -12,6 +12,7 @@ function setup() {
   const states: ConnectionState[] = [];
   const resyncs: string[][] = [];
   const readies: Ready[] = [];
+  const replays: string[][] = [];
   let authFailed = 0;
   const client = new GatewayClient({
     url: "ws://x/gateway?v=1&encoding=msgpack",
@@ -23,7 +24,10 @@ function setup() {
       return s;
     },
     handlers: {
-      ready: (r) => readies.push(r),
+      ready: (r, replayed) => {
+        readies.push(r);
+        replays.push(replayed);
+      },
       event: (f) => events.push(f),
       resync: (ids) => resyncs.push(ids),
       state: (s) => states.push(s),
@@ -51,7 +55,7 @@ function setup() {
       s: BigInt(s),
       d: { message: { id, channel_id: C, author: { id: 2n, username: "ben", display_name: "Ben" }, content: `m${s}`, created_at: 1n, attachments: [], reactions: [], nonce } },
     });
-  return { client, sockets, events, states, resyncs, readies, last, ready, msg, authFailed: () => authFailed };
+  return { client, sockets, events, states, resyncs, readies, replays, last, ready, msg, authFailed: () => authFailed };
 }
 
 beforeEach(() => {
@@ -88,6 +92,7 @@ describe("gateway client", () => {
     t.last().open();
     expect(t.last().sentOf("IDENTIFY")[0]?.d).toEqual({ token: "tok", positions: { [CID]: 11 } });
     t.ready(13); // READY says the channel is at 13; the replay of 12 and 13 follows
+    expect(t.replays).toEqual([[], [CID]]);
     t.msg(11, 100n);
     t.msg(12, 101n);
     t.msg(13, 102n);
@@ -149,6 +154,7 @@ describe("gateway client", () => {
     vi.advanceTimersByTime(250);
     t.ready(900, [C]);
     expect(t.resyncs).toEqual([[CID]]);
+    expect(t.replays.at(-1)).toEqual([]);
     expect(t.client.offsets.get(CID)).toBe(900);
     t.msg(901, 500n);
     expect(t.events.at(-1)?.s).toBe(901);

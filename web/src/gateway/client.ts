@@ -22,7 +22,9 @@ export interface SocketLike {
 export type ConnectionState = "connecting" | "ready" | "reconnecting" | "closed";
 
 export interface GatewayHandlers {
-  ready(ready: Ready): void;
+  /** READY; `replayed` are the channels whose missed events follow it (the client's
+   * state for them stays, the replay brings it up to date). */
+  ready(ready: Ready, replayed: string[]): void;
   /** A channel event (checked against its offset) or an ephemeral event. */
   event(frame: Frame): void;
   /** Channels whose gap could not be replayed: reload them. */
@@ -256,7 +258,8 @@ export class GatewayClient {
     }
     this.startHeartbeat();
     this.setState("ready");
-    this.options.handlers.ready(ready);
+    const replayed = ready.channels.map((c) => c.id).filter((id) => this.identified.has(id) && !resync.has(id));
+    this.options.handlers.ready(ready, replayed);
     if (ready.resync.length > 0) this.options.handlers.resync(ready.resync);
     for (const nonce of this.outbox.keys()) this.transmit(nonce);
   }

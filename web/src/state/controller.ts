@@ -17,6 +17,8 @@ let client: GatewayClient | null = null;
 /** Bumped by every connect and disconnect, so a connect that was overtaken (React
  * mounting twice in development) does not open a second connection. */
 let generation = 0;
+/** Channels reloaded after a `resync` in this tab (the browser tests read it). */
+let resyncs = 0;
 
 export async function connect(): Promise<void> {
   const mine = ++generation;
@@ -28,13 +30,16 @@ export async function connect(): Promise<void> {
     url,
     token: () => session.get().token,
     handlers: {
-      ready: (r) => {
-        applyReady(r);
+      ready: (r, replayed) => {
+        applyReady(r, replayed);
         const active = chat.get().activeId;
         if (active) void loadReceipts(active);
       },
       event: applyEvent,
-      resync: (ids) => ids.forEach((id) => void reload(id)),
+      resync: (ids) => {
+        resyncs += ids.length;
+        ids.forEach((id) => void reload(id));
+      },
       state: (state, detail) => chat.set({ connection: state, connectionDetail: detail }),
       authFailed: () => session.get().signOut(),
     },
@@ -48,6 +53,7 @@ export async function connect(): Promise<void> {
     pending: () => gw.pendingNonces(),
     offsets: () => gw.offsets.positions(),
     state: () => chat.get(),
+    resyncs: () => resyncs,
   };
 }
 

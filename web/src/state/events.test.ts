@@ -63,6 +63,18 @@ describe("chat store", () => {
     expect(chat.get().typing["10"]).toEqual({});
   });
 
+  it("a replayed channel keeps its own unread count, so replayed messages count once", () => {
+    applyEvent({ t: "MESSAGE_RECEIVED", d: { message: msg("5") } });
+    const after = { ...channel, unread_count: 3, offset: 9 };
+    applyReady({ session_id: "s2", user: me, channels: [after], blocked_user_ids: [], heartbeat_interval_ms: 1, resync: [] }, ["10"]);
+    expect(chat.get().channels["10"]?.unread_count).toBe(1);
+    applyEvent({ t: "MESSAGE_RECEIVED", d: { message: msg("6") } });
+    applyEvent({ t: "MESSAGE_RECEIVED", d: { message: msg("7") } });
+    expect(chat.get().channels["10"]?.unread_count).toBe(3);
+    applyReady({ session_id: "s3", user: me, channels: [{ ...after, unread_count: 7 }], blocked_user_ids: [], heartbeat_interval_ms: 1, resync: [] }, []);
+    expect(chat.get().channels["10"]?.unread_count).toBe(7);
+  });
+
   it("my own read receipt clears the unread count; leaving removes the channel", () => {
     applyEvent({ t: "MESSAGE_RECEIVED", d: { message: msg("5") } });
     applyEvent({ t: "READ_RECEIPT_UPDATED", d: { channel_id: "10", user_id: "1", message_id: "5" } });

@@ -7,11 +7,18 @@ import { chat, rememberUsers, type ChatState } from "./chat";
 
 type Data = Record<string, unknown>;
 
-export function applyReady(ready: Ready): void {
+/** READY: the channel list is the server's, except the read state of channels that are
+ * replayed, which the replayed events bring up to date (taking READY's counts too would
+ * count those messages twice). */
+export function applyReady(ready: Ready, replayed: string[] = []): void {
   rememberUsers([{ ...ready.user, status: ready.user.status ?? "online" }]);
+  const keep = new Set(replayed);
   chat.set((s) => {
     const channels: Record<Id, Channel> = {};
-    for (const c of ready.channels) channels[c.id] = c;
+    for (const c of ready.channels) {
+      const old = s.channels[c.id];
+      channels[c.id] = old && keep.has(c.id) ? { ...c, unread_count: old.unread_count, last_read_message_id: old.last_read_message_id } : c;
+    }
     const activeId = s.activeId && channels[s.activeId] ? s.activeId : null;
     const threadId = s.threadId && channels[s.threadId] ? s.threadId : null;
     return { me: ready.user, channels, blocked: ready.blocked_user_ids, activeId, threadId };
