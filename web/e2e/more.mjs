@@ -7,6 +7,22 @@ export async function moreScenario(t, ann, ben, shots) {
   const a = ann.page;
   const b = ben.page;
 
+  await t.step("a file dropped on the conversation is attached and sent", async () => {
+    const files = await b.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["bring a jacket\n"], "notes.txt", { type: "text/plain" }));
+      return dt;
+    });
+    const log = b.getByRole("log", { name: "Messages in lunch" });
+    await log.dispatchEvent("dragover", { dataTransfer: files });
+    await expect(b.getByText("Drop files to send them in lunch")).toHaveCount(1);
+    await log.dispatchEvent("drop", { dataTransfer: files });
+    await expect(b.getByRole("list", { name: "Attachments" })).toContainText("notes.txt");
+    await eventually(() => b.getByRole("button", { name: "Send message" }).isEnabled(), Boolean, "upload finished");
+    await composer(b).press("Enter");
+    await expect(a.getByRole("link", { name: /notes\.txt/ })).toHaveCount(1);
+  });
+
   await t.step("ben replies to a message; ann sees the quote", async () => {
     const m = message(b, "see you there");
     await m.hover();
@@ -74,10 +90,14 @@ export async function moreScenario(t, ann, ben, shots) {
 
   await t.step("keyboard: arrows move between messages and reveal their actions", async () => {
     await a.getByRole("log", { name: "Messages in lunch" }).focus();
+    const focused = () => a.evaluate(() => document.activeElement?.closest("article")?.textContent ?? "");
+    await a.keyboard.press("ArrowUp");
+    if (!(await focused()).includes("on my way")) throw new Error(`focused ${JSON.stringify(await focused())}`);
     await a.keyboard.press("ArrowUp");
     await a.keyboard.press("ArrowUp");
-    const focused = await a.evaluate(() => document.activeElement?.closest("article")?.textContent ?? "");
-    if (!focused.includes("see you there")) throw new Error(`focused ${JSON.stringify(focused)}`);
+    if (!(await focused()).includes("see you there")) throw new Error(`focused ${JSON.stringify(await focused())}`);
+    await a.keyboard.press("ArrowDown");
+    if (!(await focused()).includes("notes.txt")) throw new Error(`focused ${JSON.stringify(await focused())}`);
     await expect(a.locator("article:focus").getByRole("toolbar", { name: "Message actions" })).toBeVisible();
     await a.keyboard.press("Escape");
     const box = await a.evaluate(() => document.activeElement?.getAttribute("aria-label"));
