@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use protocol::ErrorCode;
 
@@ -38,7 +38,12 @@ const RESERVED: [&str; 4] = ["/api/", "/media/", "/gateway", "/echo"];
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The fallback handler: the client's files, or the JSON 404 for everything else.
-pub async fn fallback(State(state): State<ApiState>, method: Method, uri: Uri) -> Response {
+pub async fn fallback(
+    State(state): State<ApiState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let path = uri.path();
     let Some(web) = state.config.web.as_ref() else {
         return not_found();
@@ -61,9 +66,16 @@ pub async fn fallback(State(state): State<ApiState>, method: Method, uri: Uri) -
         return not_built(&web.dist);
     }
     if let Some(file) = safe_join(&web.dist, path) {
-        if let Ok(bytes) = read_file(&file).await {
+        if let Ok((bytes, etag)) = read_file(&file).await {
+            if not_modified(&headers, &etag) {
+                return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+            }
             let immutable = path.starts_with("/assets/");
-            return file_response(bytes, content_type(&file), immutable);
+            let mut response = file_response(bytes, content_type(&file), immutable);
+            if let Ok(value) = HeaderValue::from_str(&etag) {
+                response.headers_mut().insert(header::ETAG, value);
+            }
+            return response;
         }
         if has_extension(path) {
             return (StatusCode::NOT_FOUND, "no such file\n").into_response();
@@ -128,8 +140,9 @@ fn safe_join(dist: &Path, path: &str) -> Option<PathBuf> {
     Some(out)
 }
 
-/// Reads a regular file (not a folder or a link to one).
-async fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+/// Reads a regular file (not a folder or a link to one), with a validator made of its
+/// size and modification time (a rebuild changes it).
+async fn read_file(path: &Path) -> std::io::Result<(Vec<u8>, String)> {
     let meta = tokio::fs::metadata(path).await?;
     if !meta.is_file() {
         return Err(std::io::Error::new(
@@ -137,7 +150,23 @@ async fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
             "not a file",
         ));
     }
-    tokio::fs::read(path).await
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    let etag = format!("W/\"{:x}-{modified:x}\"", meta.len());
+    Ok((tokio::fs::read(path).await?, etag))
+}
+
+/// The request already holds this version (`If-None-Match`).
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim() == etag || tag.trim() == "*")
 }
 
 fn has_extension(path: &str) -> bool {

@@ -62,6 +62,21 @@ async fn serves_the_build_with_a_single_page_fallback() {
         .unwrap()
         .contains("immutable"));
 
+    // A validator, and 304 when the browser has this version.
+    let etag = js.headers[header::ETAG].clone();
+    let again = Request::builder()
+        .uri("/assets/app-1.js")
+        .header(header::IF_NONE_MATCH, etag)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(again).await.status, StatusCode::NOT_MODIFIED);
+    let other = Request::builder()
+        .uri("/assets/app-1.js")
+        .header(header::IF_NONE_MATCH, "W/\"other\"")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.send(other).await.status, StatusCode::OK);
+
     // A client route is the app; a missing file is a 404, not the app.
     assert_eq!(get(&app, "/channels/5").await.body, root.body);
     assert_eq!(
