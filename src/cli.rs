@@ -242,6 +242,10 @@ pub struct DevArgs {
     /// Fill an empty store with demo data and print the logins.
     #[arg(long)]
     pub demo: bool,
+    /// The built web client, served at `/` (`scripts/web.sh` builds it; when it is
+    /// missing, `/` says how to build it).
+    #[arg(long, env = "WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
 }
 
 /// `layer4 gateway` and `layer4 api`.

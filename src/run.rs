@@ -44,6 +44,11 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
     api.register_per_min = args.api.auth_rate_per_min.unwrap_or(1000);
     apply_api_args(&mut api, &args.api);
     api.media = args.api.media(&args.store.data_dir);
+    api.web = Some(api::web::WebConfig {
+        dist: args.web_dir.clone(),
+        gateway_port: args.gateway.ws_port, // the real port once bound (Stack::start)
+        gateway_tls: args.gateway.tls_cert.is_some(),
+    });
     let config = StackConfig {
         api_addr: SocketAddr::new(args.bind, args.api.api_port),
         chat,
@@ -61,6 +66,11 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
         "ws"
     };
     println!("layer4 dev: API on http://{api_addr}, gateway on {scheme}://{ws_addr}/gateway?v=1, data in {}", db.display());
+    if args.web_dir.join("index.html").is_file() {
+        println!("web client: open http://{api_addr}/ in a browser");
+    } else {
+        println!("web client: not built ({} is missing); run scripts/web.sh, then open http://{api_addr}/", args.web_dir.join("index.html").display());
+    }
     println!("try: curl -s http://{api_addr}/api/auth/login -H 'content-type: application/json' -d '{{\"username\":\"alice\",\"password\":\"{DEMO_PASSWORD}\"}}'");
     println!("then connect a WebSocket client to {scheme}://{ws_addr}/gateway?v=1&encoding=json and send {{\"t\":\"IDENTIFY\",\"d\":{{\"token\":\"...\"}}}} (README: Try it)");
     shutdown_signal().await;

@@ -50,6 +50,11 @@ impl Stack {
         config.chat.sequencers = config.gateway.shards.max(1);
         let chat = Chat::new(store, bus, config.chat);
         let gateway = gateway::Gateway::start(config.gateway, chat.clone())?;
+        if let Some(web) = config.api.web.as_mut() {
+            // The client connects to the port the gateway really got (it may be 0 in
+            // the configuration).
+            web.gateway_port = gateway.local_addr().port();
+        }
         let listener = tokio::net::TcpListener::bind(config.api_addr).await?;
         let api_addr = listener.local_addr()?;
         let state = api::ApiState::new(chat.clone(), config.api);

@@ -4,6 +4,7 @@
 use protocol::limits;
 
 use crate::media::MediaConfig;
+use crate::web::WebConfig;
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +32,9 @@ pub struct ApiConfig {
     pub media: MediaConfig,
     /// How long one search may run in storage before it answers `503`. Default 2000 ms.
     pub search_time_budget_ms: u64,
+    /// The browser client served at `/` (`layer4 dev` sets it). Default none: `/` is
+    /// the JSON 404.
+    pub web: Option<WebConfig>,
 }
 
 impl Default for ApiConfig {
@@ -45,6 +49,7 @@ impl Default for ApiConfig {
             cors_origins: Vec::new(),
             media: MediaConfig::default(),
             search_time_budget_ms: 2_000,
+            web: None,
         }
     }
 }

@@ -8,7 +8,8 @@
 //! and oversized bodies, is `{"error": {"code", "message"}}` ([`error`]).
 //!
 //! It is not the gateway and never imports it: changes reach connected clients
-//! through the bus. Uploads and downloads have their mechanics in [`media`].
+//! through the bus. Uploads and downloads have their mechanics in [`media`]; the
+//! browser client's files are served by [`web`] (when configured).
 
 pub mod config;
 pub mod de;
@@ -20,6 +21,7 @@ pub mod openapi;
 pub mod routes;
 mod schema;
 pub mod state;
+pub mod web;
 
 use std::future::Future;
 use std::io;

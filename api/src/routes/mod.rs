@@ -86,12 +86,9 @@ pub fn router() -> Router<ApiState> {
         .route("/media/{id}/thumbnail", get(media::thumbnail::thumbnail))
         .route("/media/{id}/{filename}", get(media::download::download))
         .route("/api/chat/search", get(search::messages::search))
-        .fallback(not_found)
+        // The web client when configured, else (and for API paths) the JSON 404.
+        .fallback(crate::web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
-}
-
-async fn not_found() -> ApiError {
-    ApiError::new(ErrorCode::NotFound, "no such route")
 }
 
 async fn method_not_allowed(method: Method) -> axum::response::Response {
