@@ -16,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::{id, Client, Enc};
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 const SECRET: &str = "cluster-test-secret-cluster-test-secret";
 
@@ -192,6 +193,164 @@ impl Cluster {
     }
 }
 
+/// A private Redis on a free port (so restarting it disturbs no other test).
+struct PrivateRedis {
+    port: u16,
+    proc: Option<Proc>,
+}
+
+impl PrivateRedis {
+    fn start() -> Option<Self> {
+        let mut redis = Self {
+            port: free_port(),
+            proc: None,
+        };
+        redis.restart().then_some(redis)
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// (Re)starts the server, empty (no persistence, as in production).
+    fn restart(&mut self) -> bool {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(child) = child else {
+            eprintln!("skipped: redis-server is not installed");
+            return false;
+        };
+        self.proc = Some(Proc {
+            child,
+            name: "redis",
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut proc) = self.proc.take() {
+            proc.kill();
+        }
+    }
+}
+
+/// A member's view of one channel: reconnects with `positions` when closed, reloads
+/// history on `resync`, and checks that live events come once and in order.
+struct Member {
+    token: String,
+    channel: u64,
+    client: Option<Client>,
+    /// The offset the member has everything up to.
+    last: u64,
+    /// Message ids received live, replayed or reloaded.
+    ids: std::collections::HashSet<u64>,
+}
+
+impl Member {
+    async fn join(addr: SocketAddr, token: &str, channel: u64) -> Self {
+        let (client, ready) = Client::identify(addr, token).await;
+        Self {
+            token: token.to_owned(),
+            channel,
+            client: Some(client),
+            last: ready_offset(&ready, channel),
+            ids: Default::default(),
+        }
+    }
+
+    /// Reads until every id of `acked` arrived, resuming on `gateways` (in turn) when
+    /// closed.
+    async fn until(&mut self, cluster: &Cluster, acked: &[u64], gateways: &[SocketAddr]) {
+        use futures_util::StreamExt;
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let mut turn = 0;
+        while !acked.iter().all(|id| self.ids.contains(id)) {
+            assert!(
+                Instant::now() < deadline,
+                "missing {:?}",
+                acked
+                    .iter()
+                    .filter(|id| !self.ids.contains(id))
+                    .collect::<Vec<_>>()
+            );
+            let Some(client) = self.client.as_mut() else {
+                let addr = gateways[turn % gateways.len()];
+                turn += 1;
+                let resume = json!({"token": self.token, "positions": {self.channel.to_string(): self.last}});
+                let Ok(mut client) = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    Client::connect(addr, Enc::MsgPack),
+                )
+                .await
+                else {
+                    continue;
+                };
+                client.send(json!({"t": "IDENTIFY", "d": resume})).await;
+                let ready = client.expect("READY").await["d"].clone();
+                if ready["resync"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| id(c) == self.channel)
+                {
+                    self.reload(cluster).await;
+                    self.last = ready_offset(&ready, self.channel);
+                }
+                self.client = Some(client);
+                continue;
+            };
+            let frame = match tokio::time::timeout(Duration::from_millis(500), client.ws.next())
+                .await
+            {
+                Err(_) => continue,
+                Ok(Some(Ok(WsMessage::Binary(b)))) => rmp_serde::from_slice::<Value>(&b).unwrap(),
+                Ok(Some(Ok(WsMessage::Close(_)) | Err(_)) | None) => {
+                    self.client = None;
+                    continue;
+                }
+                Ok(Some(Ok(_))) => continue,
+            };
+            if frame["t"] == "MESSAGE_RECEIVED"
+                && id(&frame["d"]["message"]["channel_id"]) == self.channel
+            {
+                let s = frame["s"].as_u64().unwrap();
+                assert_eq!(s, self.last + 1, "offsets contiguous, each once");
+                self.last = s;
+                self.ids.insert(id(&frame["d"]["message"]["id"]));
+            } else if frame["s"].as_u64().is_some() && frame["d"]["channel_id"].is_string() {
+                // Another channel event of this channel (none are sent in these tests).
+            }
+        }
+    }
+
+    /// Reloads the channel's recent history (what a client does on `resync`).
+    async fn reload(&mut self, cluster: &Cluster) {
+        let res = cluster
+            .http
+            .get(format!(
+                "http://{}/api/chat/channels/{}/messages?limit=100",
+                cluster.api, self.channel
+            ))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        for m in body["messages"].as_array().unwrap() {
+            self.ids.insert(id(&m["id"]));
+        }
+    }
+}
+
 fn unique(name: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -345,5 +504,50 @@ async fn a_gateway_killed_mid_stream_loses_no_acknowledged_message() {
         let (mut client, ready) = Client::identify_with(g1, Enc::MsgPack, resume).await;
         assert!(ready["resync"].as_array().unwrap().is_empty(), "{ready}");
         receive(&mut client, group, position, 20).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_mid_stream_loses_no_acknowledged_message() {
+    if redis_url().is_none() {
+        return;
+    }
+    let Some(mut redis) = PrivateRedis::start() else {
+        return;
+    };
+    let cluster = Cluster::start(&redis.url()).await;
+    let gateways = cluster.gateways.clone();
+    let (_, alice_token) = cluster.register(&unique("alice")).await;
+    let mut tokens = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let (id, token) = cluster.register(&unique(&format!("r{i}"))).await;
+        ids.push(id.to_string());
+        tokens.push(token);
+    }
+    let body = cluster
+        .post(
+            "/api/chat/channels",
+            &alice_token,
+            json!({"name": "restart", "member_ids": ids}),
+        )
+        .await;
+    let group: u64 = body["channel"]["id"].as_str().unwrap().parse().unwrap();
+    let (mut alice, _) = Client::identify(gateways[0], &alice_token).await;
+    let mut members = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        members.push(Member::join(gateways[i % 2], token, group).await);
+    }
+
+    let mut acked = send_acked(&mut alice, group, 10, "before").await;
+    redis.kill();
+    // Sent while Redis is down: committed and acknowledged, published later.
+    acked.extend(send_acked(&mut alice, group, 10, "during").await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(redis.restart(), "redis-server restarts");
+    acked.extend(send_acked(&mut alice, group, 10, "after").await);
+
+    for member in &mut members {
+        member.until(&cluster, &acked, &gateways).await;
     }
 }
