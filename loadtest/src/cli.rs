@@ -50,9 +50,10 @@ pub struct Common {
     /// API base URL (loopback only).
     #[arg(long, env = "LT_API", default_value = "http://127.0.0.1:3000")]
     pub api: String,
-    /// Gateway address (loopback only).
-    #[arg(long, env = "LT_GATEWAY", default_value = "127.0.0.1:3001")]
-    pub gateway: SocketAddr,
+    /// Gateway addresses (loopback only), comma-separated: a cluster's gateways share
+    /// the connections, member `i` on gateway `i % n`.
+    #[arg(long, env = "LT_GATEWAY", default_value = "127.0.0.1:3001", value_delimiter = ',')]
+    pub gateway: Vec<SocketAddr>,
     /// Provision file (users, tokens, channel ids).
     #[arg(long, env = "LT_FILE", default_value = "loadtest-users.json")]
     pub file: PathBuf,

@@ -19,8 +19,8 @@ pub struct WorkerPlan {
     pub worker: usize,
     /// Run id: part of every nonce and content, so runs never collide.
     pub run: String,
-    /// Gateway address.
-    pub gateway: SocketAddr,
+    /// Gateway addresses; connection `i` goes to `gateways[i % len]`.
+    pub gateways: Vec<SocketAddr>,
     /// Source addresses to spread connections over.
     pub sources: Vec<Ipv4Addr>,
     /// New connections per second for this worker (0: as fast as possible).

@@ -139,7 +139,9 @@ impl Session {
     /// Connects and identifies (with positions on a reconnect); sets the heartbeat.
     async fn connect(&mut self, resume: bool) -> anyhow::Result<Ws> {
         let source = client::source_for(self.plan.index, &self.shared.plan.sources);
-        let mut ws = client::open(self.shared.plan.gateway, source).await?;
+        let gateways = &self.shared.plan.gateways;
+        let gateway = gateways[self.plan.index % gateways.len()];
+        let mut ws = client::open(gateway, source).await?;
         let positions = if resume {
             self.tracks.positions()
         } else {

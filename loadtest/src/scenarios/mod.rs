@@ -24,8 +24,11 @@ use crate::report::{self, Figures};
 
 /// Refuses targets outside 127.0.0.0/8: this harness is for the local machine.
 pub fn check_loopback(common: &Common) -> anyhow::Result<()> {
-    if !common.gateway.ip().is_loopback() {
-        bail!("--gateway {} is not a loopback address", common.gateway);
+    if common.gateway.is_empty() {
+        bail!("--gateway: at least one address");
+    }
+    if let Some(far) = common.gateway.iter().find(|g| !g.ip().is_loopback()) {
+        bail!("--gateway {far} is not a loopback address");
     }
     let host = common
         .api
@@ -73,7 +76,7 @@ pub fn split(common: &Common, conns: Vec<ConnPlan>, load: Load) -> Vec<WorkerPla
         .map(|worker| WorkerPlan {
             worker,
             run: run.clone(),
-            gateway: common.gateway,
+            gateways: common.gateway.clone(),
             sources: sources.clone(),
             connect_rate: common.connect_rate / procs as f64,
             connect_concurrency: common.connect_concurrency,
