@@ -52,7 +52,12 @@ pub struct Common {
     pub api: String,
     /// Gateway addresses (loopback only), comma-separated: a cluster's gateways share
     /// the connections, member `i` on gateway `i % n`.
-    #[arg(long, env = "LT_GATEWAY", default_value = "127.0.0.1:3001", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "LT_GATEWAY",
+        default_value = "127.0.0.1:3001",
+        value_delimiter = ','
+    )]
     pub gateway: Vec<SocketAddr>,
     /// Provision file (users, tokens, channel ids).
     #[arg(long, env = "LT_FILE", default_value = "loadtest-users.json")]
