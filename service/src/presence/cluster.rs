@@ -157,11 +157,13 @@ impl Cluster {
         Ok(Self { node, tasks })
     }
 
-    /// The shown status of each of `users`, cluster-wide.
-    pub(super) async fn statuses(
-        &self,
-        users: &[UserId],
-    ) -> Result<Vec<UserStatus>, PresenceError> {
+    /// The shown status of each of `users`, cluster-wide; `None` while Redis fails
+    /// (the caller shows what this node knows, without waiting for a time box each
+    /// read until a heartbeat gets through again).
+    pub(super) async fn statuses(&self, users: &[UserId]) -> Option<Vec<UserStatus>> {
+        if self.node.degraded.load(Ordering::SeqCst) {
+            return None;
+        }
         let mut pipe = redis::pipe();
         for chunk in users.chunks(ROUND) {
             pipe.cmd("EVALSHA")
@@ -173,14 +175,8 @@ impl Cluster {
             }
             pipe.arg(self.node.ttl_ms);
         }
-        let shown: Vec<Vec<String>> = match self.node.call(&pipe).await {
-            Ok(shown) => shown,
-            Err(err) => {
-                self.node.failed(&err);
-                return Err(err);
-            }
-        };
-        Ok(shown.iter().flatten().map(|s| parse_status(s)).collect())
+        let shown: Vec<Vec<String>> = self.node.call(&pipe).await.ok()?;
+        Some(shown.iter().flatten().map(|s| parse_status(s)).collect())
     }
 
     /// Stops the node's tasks: it no longer writes, beats, reaps or publishes (to
@@ -236,17 +232,24 @@ impl Pending {
 
 impl Node {
     /// Runs `pipe` within [`CALL_TIMEOUT`], loading the scripts again if Redis lost
-    /// them (a restart).
+    /// them (a restart). Notes whether Redis answers (logged once per outage).
     async fn call<T: FromRedisValue>(&self, pipe: &redis::Pipeline) -> Result<T, PresenceError> {
-        match self.query(pipe).await {
+        let result = match self.query(pipe).await {
             Err(PresenceError::Redis(err))
                 if err.kind() == ErrorKind::Server(ServerErrorKind::NoScript) =>
             {
-                self.load_scripts().await?;
-                self.query(pipe).await
+                match self.load_scripts().await {
+                    Ok(()) => self.query(pipe).await,
+                    Err(err) => Err(err),
+                }
             }
             other => other,
+        };
+        match &result {
+            Ok(_) => self.recovered(),
+            Err(err) => self.failed(err),
         }
+        result
     }
 
     async fn query<T: FromRedisValue>(&self, pipe: &redis::Pipeline) -> Result<T, PresenceError> {
@@ -340,8 +343,7 @@ impl Node {
         let result = self.apply_batch(batch).await;
         let ok = match &result {
             Ok(()) => true,
-            Err(err) => {
-                self.failed(err);
+            Err(_) => {
                 self.dirty.store(true, Ordering::SeqCst);
                 false
             }
@@ -399,13 +401,9 @@ impl Node {
                     ..Pending::new("del", user, UserStatus::Offline)
                 }),
                 Write::Resync(all) => {
-                    ok = self.flush(&mut batch).await;
-                    if ok {
-                        if let Err(err) = self.resync(all).await {
-                            self.failed(&err);
-                            self.dirty.store(true, Ordering::SeqCst);
-                            ok = false;
-                        }
+                    ok = self.flush(&mut batch).await && self.resync(all).await.is_ok();
+                    if !ok {
+                        self.dirty.store(true, Ordering::SeqCst);
                     }
                 }
             }
@@ -540,22 +538,20 @@ async fn heartbeat_loop(node: Arc<Node>, local: Arc<Local>, dead_nodes: mpsc::Se
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match node.beat().await {
-            Ok((fresh, dead)) => {
-                node.recovered();
-                if !fresh {
-                    tracing::warn!(node = %node.id, "cluster presence: this node's heartbeat had lapsed");
-                }
-                if !fresh | node.dirty.swap(false, Ordering::SeqCst) {
-                    local.resync();
-                }
-                let dead: Vec<String> = dead.into_iter().filter(|d| *d != node.id).collect();
-                if !dead.is_empty() {
-                    // Busy reaping: the next heartbeat lists them again.
-                    let _ = dead_nodes.try_send(dead);
-                }
-            }
-            Err(err) => node.failed(&err),
+        // On failure (logged by `call`) the next beat tries again.
+        let Ok((fresh, dead)) = node.beat().await else {
+            continue;
+        };
+        if !fresh {
+            tracing::warn!(node = %node.id, "cluster presence: this node's heartbeat had lapsed");
+        }
+        if !fresh | node.dirty.swap(false, Ordering::SeqCst) {
+            local.resync();
+        }
+        let dead: Vec<String> = dead.into_iter().filter(|d| *d != node.id).collect();
+        if !dead.is_empty() {
+            // Busy reaping: the next heartbeat lists them again.
+            let _ = dead_nodes.try_send(dead);
         }
     }
 }
@@ -565,9 +561,8 @@ async fn heartbeat_loop(node: Arc<Node>, local: Arc<Local>, dead_nodes: mpsc::Se
 async fn reap_loop(node: Arc<Node>, mut dead_nodes: mpsc::Receiver<Vec<String>>) {
     while let Some(dead) = dead_nodes.recv().await {
         for dead in dead {
-            if let Err(err) = node.reap(&dead).await {
-                node.failed(&err);
-            }
+            // On failure (logged by `call`) the claim expires and a node tries again.
+            let _ = node.reap(&dead).await;
         }
     }
 }

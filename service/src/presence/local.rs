@@ -199,7 +199,10 @@ mod tests {
         assert!(!local.open(u, UserStatus::Online, None));
         assert_eq!(local.close(u), None, "one session left");
         let epoch = local.close(u).unwrap();
-        assert!(!local.open(u, UserStatus::Online, None), "back within grace: no change");
+        assert!(
+            !local.open(u, UserStatus::Online, None),
+            "back within grace: no change"
+        );
         assert_eq!(local.expire(u, epoch), None, "a stale timer does nothing");
         let epoch = local.close(u).unwrap();
         assert_eq!(local.expire(u, epoch), Some(true));

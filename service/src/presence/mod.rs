@@ -171,7 +171,7 @@ impl Presence {
             if users.is_empty() {
                 return Vec::new();
             }
-            if let Ok(statuses) = cluster.statuses(users).await {
+            if let Some(statuses) = cluster.statuses(users).await {
                 return statuses;
             }
         }
