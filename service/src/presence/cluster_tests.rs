@@ -309,3 +309,108 @@ async fn cluster_presence_without_redis_fails_to_start_with_a_reason() {
     let err = started.await.err().expect("not a URL");
     assert!(err.to_string().starts_with("REDIS_URL"), "{err}");
 }
+
+/// A TCP proxy to Redis that can turn into a black hole (connections accepted,
+/// nothing answered) and back; each switch drops the connections it had.
+struct Proxy {
+    url: String,
+    forward: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(redis_url: &str) -> Self {
+        let (scheme, rest) = redis_url.split_once("://").unwrap();
+        let (auth, rest) = rest.rsplit_once('@').map_or(("", rest), |(a, r)| (a, r));
+        let (target, db) = rest.split_once('/').map_or((rest, ""), |(t, d)| (t, d));
+        let target = target.to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let at = listener.local_addr().unwrap();
+        let auth = if auth.is_empty() {
+            String::new()
+        } else {
+            format!("{auth}@")
+        };
+        let url = format!("{scheme}://{auth}{at}/{db}");
+        let (forward, mode) = tokio::sync::watch::channel(true);
+        let task = tokio::spawn(async move {
+            loop {
+                let (mut client, _) = listener.accept().await.unwrap();
+                let (mut mode, target) = (mode.clone(), target.clone());
+                tokio::spawn(async move {
+                    let forwarding = *mode.borrow_and_update();
+                    if forwarding {
+                        let mut server = tokio::net::TcpStream::connect(target).await.unwrap();
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                            _ = mode.changed() => {}
+                        }
+                    } else {
+                        let _ = mode.changed().await;
+                    }
+                });
+            }
+        });
+        Self { url, forward, task }
+    }
+
+    fn set_forwarding(&self, on: bool) {
+        self.forward.send_replace(on);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test]
+async fn cluster_presence_degrades_to_local_while_redis_does_not_answer() {
+    let Some(mut nodes) = Nodes::new() else {
+        return;
+    };
+    let proxy = Proxy::start(&nodes.url).await;
+    let config = ClusterConfig::new(&proxy.url, &nodes.prefix, 0, TTL);
+    let a = Presence::cluster(nodes.store.clone(), nodes.bus.clone(), 250, GRACE, config)
+        .await
+        .unwrap();
+    let b = nodes.node().await;
+    let (u, v) = (UserId::new(7), UserId::new(8));
+    let _on_a = a.connect(u, Online).await;
+    assert_eq!(nodes.published(SETTLE).await, [(u, Online)]);
+
+    proxy.set_forwarding(false);
+    // The first call finds the connection dropped, later ones a silent Redis.
+    let started = Instant::now();
+    let _also_on_a = a.connect(v, Online).await;
+    let _and_on_a = a.connect(UserId::new(9), Online).await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "identifies held up {took:?}");
+    eprintln!("two connects while Redis does not answer took {took:?}");
+    assert_eq!(b.status(v).await, Offline, "the write did not reach Redis");
+    let started = Instant::now();
+    assert_eq!(
+        a.statuses(&[u, v]).await,
+        [Online, Online],
+        "a shows its own sessions"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "reads go local at once"
+    );
+    assert!(
+        nodes.published(SETTLE).await.contains(&(v, Online)),
+        "a publishes what it alone sees"
+    );
+
+    proxy.set_forwarding(true);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.statuses(&[u, v]).await != [Online, Online] {
+        assert!(Instant::now() < deadline, "a did not write its users again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.halt();
+    b.halt();
+    nodes.clean().await;
+}
