@@ -468,6 +468,10 @@ impl Node {
                 match (changed, user.parse()) {
                     (-1, _) => {
                         tracing::info!(node = %dead, "cluster presence: the node is back; reaping stopped");
+                        // Released, so its next death is reaped without waiting.
+                        let mut pipe = redis::pipe();
+                        pipe.cmd("DEL").arg(self.keys.reaper(dead));
+                        let _: Vec<i64> = self.call(&pipe).await?;
                         return Ok(());
                     }
                     (1, Ok(id)) => self.publish(UserId::new(id), parse_status(&shown)),
