@@ -4,13 +4,14 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use bus::{DynBus, LocalBus, RedisBus, RedisConfig};
 use layer4::seed::{self, DEMO_PASSWORD};
 use layer4::stack::{open_sqlite, Stack, StackConfig};
 use rand::RngCore;
-use service::{Chat, ChatConfig};
+use service::{Chat, ChatConfig, ClusterConfig, Presence};
 use storage::DynStore;
 
 use crate::cli::{DevArgs, ServeArgs, StoreArgs};
@@ -186,7 +187,44 @@ async fn production_chat(args: &ServeArgs) -> anyhow::Result<Chat> {
         ..Default::default()
     };
     args.chat.apply(&mut config);
-    Ok(Chat::new(store, bus, config))
+    let presence = production_presence(args, &store, &bus, &config).await?;
+    Ok(Chat::with_presence(store, bus, config, presence))
+}
+
+/// Presence in Redis with `REDIS_URL` (cluster mode, under the bus's prefix), else
+/// this process's own.
+async fn production_presence(
+    args: &ServeArgs,
+    store: &DynStore,
+    bus: &DynBus,
+    config: &ChatConfig,
+) -> anyhow::Result<Presence> {
+    let grace = Duration::from_millis(config.presence_grace_ms);
+    match args.redis_url.as_deref() {
+        Some(url) if !url.is_empty() => {
+            let cluster = ClusterConfig::new(
+                url,
+                &args.redis_prefix,
+                config.worker_id,
+                Duration::from_millis(config.presence_ttl_ms),
+            );
+            Presence::cluster(
+                store.clone(),
+                bus.clone(),
+                config.large_threshold,
+                grace,
+                cluster,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("presence: {e} (REDIS_URL {})", redact(url)))
+        }
+        _ => Ok(Presence::new(
+            store.clone(),
+            bus.clone(),
+            config.large_threshold,
+            grace,
+        )),
+    }
 }
 
 /// The Redis bus with `REDIS_URL` (cluster mode), else the in-process one.

@@ -1,7 +1,7 @@
 //! [`Chat`]: the handle every API handler and gateway session calls.
 //!
-//! It holds the store, the bus, the config and the in-memory state of the rules
-//! (message rate limits, typing timers, presence, the Snowflake generator). The
+//! It holds the store, the bus, the config and the state of the rules (message rate
+//! limits, typing timers, presence, the Snowflake generator). The
 //! operations themselves live in [`crate::ops`], one file per aggregate.
 
 use std::sync::Arc;
@@ -44,9 +44,27 @@ pub(crate) struct Inner {
 }
 
 impl Chat {
-    /// A chat service over `store` and `bus`. A `worker_id` above 1023 is reduced to its
-    /// low 10 bits (with a warning), as a Snowflake has room for no more.
+    /// A chat service over `store` and `bus`, with the presence of this process alone.
+    /// A `worker_id` above 1023 is reduced to its low 10 bits (with a warning), as a
+    /// Snowflake has room for no more.
     pub fn new(store: DynStore, bus: DynBus, config: ChatConfig) -> Self {
+        let presence = Presence::new(
+            store.clone(),
+            bus.clone(),
+            config.large_threshold,
+            Duration::from_millis(config.presence_grace_ms),
+        );
+        Self::with_presence(store, bus, config, presence)
+    }
+
+    /// [`Chat::new`] with the given presence backend (cluster mode: [`Presence::cluster`]
+    /// over the same store and bus).
+    pub fn with_presence(
+        store: DynStore,
+        bus: DynBus,
+        config: ChatConfig,
+        presence: Presence,
+    ) -> Self {
         if config.worker_id > MAX_WORKER {
             tracing::warn!(
                 worker_id = config.worker_id,
@@ -55,12 +73,6 @@ impl Chat {
             );
         }
         let ids = generator(config.worker_id);
-        let presence = Presence::new(
-            store.clone(),
-            bus.clone(),
-            config.large_threshold,
-            Duration::from_millis(config.presence_grace_ms),
-        );
         let message_limiter = Arc::new(RateLimiter::new(
             config.messages_per_window,
             Duration::from_millis(config.message_window_ms),
@@ -109,7 +121,7 @@ impl Chat {
         &self.inner.config
     }
 
-    /// Presence of the users connected to this process.
+    /// Presence: this process's sessions, and in a cluster everyone's status.
     pub fn presence(&self) -> &Presence {
         &self.inner.presence
     }

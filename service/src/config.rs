@@ -64,6 +64,9 @@ pub struct ChatConfig {
     pub max_distinct_emoji: u32,
     /// How long a user stays online after their last session closed, in ms. Default 10 s.
     pub presence_grace_ms: u64,
+    /// Cluster mode: a node whose presence heartbeat is older than this, in ms, is
+    /// dead and its users go offline; each node beats every third of it. Default 15 s.
+    pub presence_ttl_ms: u64,
     /// How long a `START_TYPING` lasts without a refresh, in ms. Default 10 s.
     pub typing_ttl_ms: u64,
     /// At most one `TYPING_STARTED` per user per channel is published this often; a
@@ -99,6 +102,7 @@ impl Default for ChatConfig {
             nonce_window_ms: limits::NONCE_WINDOW_MS,
             max_distinct_emoji: u32::try_from(limits::MAX_DISTINCT_EMOJI).unwrap_or(u32::MAX),
             presence_grace_ms: limits::PRESENCE_GRACE_MS,
+            presence_ttl_ms: 15_000,
             typing_ttl_ms: limits::TYPING_TTL_MS,
             typing_interval_ms: limits::TYPING_INTERVAL_MS,
             max_attachments: 10,
@@ -122,7 +126,7 @@ mod tests {
         assert_eq!((c.messages_per_window, c.message_window_ms), (5, 5_000));
         assert_eq!(c.nonce_window_ms, 600_000);
         assert_eq!(c.max_distinct_emoji, 20);
-        assert_eq!(c.presence_grace_ms, 10_000);
+        assert_eq!((c.presence_grace_ms, c.presence_ttl_ms), (10_000, 15_000));
         assert_eq!(c.jwt_secret.len(), 32);
         assert_ne!(
             c.jwt_secret,

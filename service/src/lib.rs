@@ -8,13 +8,13 @@
 //! - [`ops`]: the operations, one file per aggregate.
 //! - [`access`](crate::access): who may see and act in a channel.
 //! - [`auth`]: argon2id password hashes and HS256 tokens.
-//! - [`presence`]: who is online, with the offline grace period.
+//! - [`presence`]: who is online, with the offline grace period (in Redis in a cluster).
 //! - [`ratelimit`]: the in-memory sliding-window limiter (also used by the API).
 //! - [`validate`]: input rules as errors naming the field.
 //!
 //! It is not transport: no HTTP, no WebSocket, no encoding. It holds no durable
-//! state either: storage does, and in-memory state (rate limits, typing timers,
-//! presence) is per process.
+//! state either: storage does; rate limits and typing timers are per process, and
+//! presence is per process or, in a cluster, in Redis.
 
 mod access;
 pub mod auth;
@@ -35,5 +35,5 @@ pub use chat::Chat;
 pub use config::{ChatConfig, PasswordParams};
 pub use error::{Result, ServiceError};
 pub use ops::users::AuthSession;
-pub use presence::{Presence, PresenceGuard};
+pub use presence::{ClusterConfig, Presence, PresenceError, PresenceGuard};
 pub use ratelimit::RateLimiter;

@@ -34,8 +34,10 @@ impl Chat {
         validate::limit(limit)?;
         self.member(user, channel).await?;
         let mut members = self.store().members(channel, after, limit).await?;
-        for member in &mut members {
-            member.user.status = Some(self.presence().status(member.user.id));
+        let ids: Vec<UserId> = members.iter().map(|m| m.user.id).collect();
+        let statuses = self.presence().statuses(&ids).await;
+        for (member, status) in members.iter_mut().zip(statuses) {
+            member.user.status = Some(status);
         }
         Ok(members)
     }

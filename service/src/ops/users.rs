@@ -86,7 +86,7 @@ impl Chat {
             .user(user)
             .await?
             .ok_or_else(|| ServiceError::unauthorized("invalid token"))?;
-        me.status = Some(self.presence().status(user));
+        me.status = Some(self.presence().status(user).await);
         Ok(me)
     }
 
@@ -111,8 +111,10 @@ impl Chat {
             return Ok(Vec::new());
         }
         let mut users = self.store().search_users(&query, limit).await?;
-        for user in &mut users {
-            user.status = Some(self.presence().status(user.id));
+        let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+        let statuses = self.presence().statuses(&ids).await;
+        for (user, status) in users.iter_mut().zip(statuses) {
+            user.status = Some(status);
         }
         Ok(users)
     }
