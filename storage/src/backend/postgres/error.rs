@@ -17,19 +17,30 @@ use tokio_postgres::error::SqlState;
 
 use crate::error::StoreError;
 
+/// How tokio-postgres words the errors of the connection itself (its `Kind`s are not
+/// public): reaching the server, talking to it, being let in.
+const TRANSPORT: &[&str] = &[
+    "error connecting to server",
+    "error communicating with the server",
+    "timeout waiting for server",
+    "error performing TLS handshake",
+    "authentication error",
+    "unexpected message from server",
+    "error parsing response from server",
+];
+
 /// Classifies a tokio-postgres error.
 pub(crate) fn map_err(err: tokio_postgres::Error) -> StoreError {
     let Some(db) = err.as_db_error() else {
-        // Not the server's answer: a value conversion (our bug) or the transport.
+        // Not the server's answer: the way to it (the backend's fault) or our own use
+        // of the driver (a value conversion, a column count).
         let text = err.to_string();
-        if text.starts_with("error serializing") || text.starts_with("error deserializing") {
+        if !(err.is_closed() || TRANSPORT.iter().any(|start| text.starts_with(start))) {
             return StoreError::Internal(text);
         }
-        let detail = err.source().map(ToString::to_string).unwrap_or_default();
-        return StoreError::Unavailable(if detail.is_empty() {
-            format!("postgres: {text}")
-        } else {
-            format!("postgres: {text}: {detail}")
+        return StoreError::Unavailable(match err.source() {
+            Some(cause) => format!("postgres: {text}: {cause}"),
+            None => format!("postgres: {text}"),
         });
     };
     let code = db.code();
