@@ -2,7 +2,7 @@
 //! savepoint per item.
 //!
 //! The batch first locks the rows of all its channels, in id order (`SELECT ... ORDER
-//! BY id FOR NO KEY UPDATE`): batches from several nodes that share channels then queue
+//! BY id FOR NO KEY UPDATE`, in [`super::bulk`]): batches from several nodes that share channels then queue
 //! one behind the other instead of deadlocking, the offsets a batch hands out are
 //! contiguous per channel, and the caps (member count, distinct emoji) are decided with
 //! no writer racing. Each item then runs in a savepoint: one that fails rolls back to
@@ -25,12 +25,13 @@ use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use protocol::{ChannelId, MessageId, User, UserId};
 
+use super::bulk::Bulk;
 use super::codec::{get, id, to_u64};
 use super::error::PgResultExt;
 use super::members::{delete_member, insert_member};
 use super::messages::{insert_message, soft_delete, update_content, Inserted};
 use super::reactions::{delete_reaction, insert_reaction};
-use super::rows::{execute, message_channel, query, query_one, query_opt, user_from};
+use super::rows::{message_channel, query, query_one, query_opt, user_from};
 use super::view::no_channel;
 use super::PostgresStore;
 use crate::error::{Result, StoreError};
@@ -44,28 +45,54 @@ impl EventStore for PostgresStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.pg()?;
-        lock_channels(&tx, &batch).await?;
+        let mut bulk = Bulk::lock(&tx, &batch).await?;
         let mut authors = authors(&tx, &batch).await?;
         let mut outcomes = Vec::with_capacity(batch.len());
-        for item in batch {
-            outcomes.push(apply_in_savepoint(&tx, item, &mut authors).await?);
+        for (slot, item) in batch.into_iter().enumerate() {
+            let item = match item {
+                EventWrite::CreateMessage(new) => match bulk.take(slot, new, &authors) {
+                    Ok(outcome) => {
+                        outcomes.push(Ok(outcome));
+                        continue;
+                    }
+                    Err(new) => EventWrite::CreateMessage(new),
+                },
+                other => other,
+            };
+            // The per-item path sees every earlier item of the batch.
+            flush(&tx, &mut bulk, &mut outcomes, &mut authors).await?;
+            let channel = id(item.channel());
+            let outcome = apply_in_savepoint(&tx, item, &mut authors).await?;
+            if let Ok(outcome) = &outcome {
+                bulk.applied(channel, outcome);
+            }
+            outcomes.push(outcome);
         }
+        flush(&tx, &mut bulk, &mut outcomes, &mut authors).await?;
         tx.commit().await.pg()?;
         Ok(outcomes)
     }
 }
 
-/// Locks the rows of every channel the batch names, in id order.
-async fn lock_channels(tx: &Transaction<'_>, batch: &[EventWrite]) -> Result<()> {
-    let mut channels: Vec<i64> = batch.iter().map(|item| id(item.channel())).collect();
-    channels.sort_unstable();
-    channels.dedup();
-    execute(
-        tx,
-        "SELECT 1 FROM channels WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
-        &[&channels],
-    )
-    .await?;
+/// Writes the bulk path's pending messages; if that fails, writes them again through
+/// the per-item path, each in its slot.
+async fn flush(
+    tx: &Transaction<'_>,
+    bulk: &mut Bulk,
+    outcomes: &mut [Result<Outcome>],
+    authors: &mut HashMap<i64, User>,
+) -> Result<()> {
+    for pending in bulk.flush(tx).await? {
+        let channel = id(pending.new.channel_id);
+        let outcome =
+            apply_in_savepoint(tx, EventWrite::CreateMessage(pending.new), authors).await?;
+        if let Ok(outcome) = &outcome {
+            bulk.applied(channel, outcome);
+        }
+        if let Some(slot) = outcomes.get_mut(pending.slot) {
+            *slot = outcome;
+        }
+    }
     Ok(())
 }
 

@@ -29,6 +29,7 @@
 
 mod attachments;
 mod blocks;
+mod bulk;
 mod channels;
 mod codec;
 mod config;
