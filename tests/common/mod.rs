@@ -45,6 +45,17 @@ impl DataDir {
         }
     }
 
+    /// A fresh one on PostgreSQL reached through `url` (a proxy), whatever
+    /// [`DATABASE_ENV`] says; its schema is dropped through `admin_url`.
+    pub fn postgres_via(url: &str, admin_url: &str) -> Self {
+        let mut schema = TestSchema::new(admin_url.to_owned());
+        schema.node_base = url.to_owned();
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            schema: Some(schema),
+        }
+    }
+
     /// The folder.
     pub fn path(&self) -> &Path {
         self.dir.path()
@@ -62,7 +73,10 @@ impl DataDir {
 /// A schema of its own for a test node in the database of [`DATABASE_ENV`]; dropped,
 /// with everything in it, when the node's data is.
 struct TestSchema {
+    /// Where the schema is dropped from.
     base: String,
+    /// Where the node reaches the database (the same, or a proxy to it).
+    node_base: String,
     name: String,
 }
 
@@ -79,12 +93,20 @@ impl TestSchema {
             NEXT.fetch_add(1, Ordering::Relaxed),
             nanos % 1_000_000_000
         );
-        Self { base, name }
+        Self {
+            node_base: base.clone(),
+            base,
+            name,
+        }
     }
 
     fn url(&self) -> String {
-        let separator = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{separator}schema={}", self.base, self.name)
+        let separator = if self.node_base.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!("{}{separator}schema={}", self.node_base, self.name)
     }
 }
 
