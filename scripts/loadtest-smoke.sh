@@ -26,11 +26,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Random unusual ports; retry if something else holds them.
+# Random unusual ports; retry if something else holds them. SQLite in the temporary
+# folder whatever DATABASE_URL says (CI exports a PostgreSQL one for the tests).
 for attempt in 1 2 3 4 5; do
   api_port=$((41000 + RANDOM % 8000))
   ws_port=$((api_port + 1))
-  "$bin/layer4" dev --data-dir "$work/data" --api-port "$api_port" --ws-port "$ws_port" --shards 2 \
+  DATABASE_URL="" "$bin/layer4" dev --data-dir "$work/data" --api-port "$api_port" --ws-port "$ws_port" --shards 2 \
     --max-connections-per-ip 10000 --max-sessions-per-user 64 --messages-per-window 1000000 \
     --frames-per-window 1000000 --auth-rate-per-min 100000 --user-rate-per-sec 100000 \
     >"$work/server.log" 2>&1 &

@@ -40,7 +40,8 @@ pub struct StoreArgs {
     /// Folder for the SQLite database (and, later, uploads).
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// Database URL; `sqlite://PATH` for SQLite (default: DATA_DIR/layer4.db).
+    /// Database URL: `sqlite://PATH` for SQLite (default: DATA_DIR/layer4.db), or
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&pool_size=N]`.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
     /// Snowflake worker id (0-1023), unique per process in a cluster.

@@ -2,14 +2,14 @@
 //! for a signal, drain.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use bus::{DynBus, LocalBus, RedisBus, RedisConfig};
 use layer4::seed::{self, DEMO_PASSWORD};
-use layer4::stack::{open_sqlite, Stack, StackConfig};
+use layer4::stack::{Database, Stack, StackConfig};
 use rand::RngCore;
 use service::{Chat, ChatConfig, ClusterConfig, Presence};
 use storage::DynStore;
@@ -23,14 +23,14 @@ const MIN_SECRET_BYTES: usize = 32;
 pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.store.data_dir)
         .with_context(|| format!("creating {}", args.store.data_dir.display()))?;
-    let db = match sqlite_path(&args.store) {
-        Ok(path) => path,
+    let db = match database(&args.store) {
+        Ok(db) => db,
         Err(err) => {
             tracing::warn!("{err:#}; `layer4 dev` uses SQLite under DATA_DIR");
-            args.store.data_dir.join("layer4.db")
+            Database::Sqlite(args.store.data_dir.join("layer4.db"))
         }
     };
-    let store = open_sqlite(&db).await?;
+    let store = db.open().await?;
     let secret = match args.jwt_secret {
         Some(secret) => checked_secret(secret)?,
         None => dev_secret(&args.store.data_dir)?,
@@ -66,7 +66,7 @@ pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
     } else {
         "ws"
     };
-    println!("layer4 dev: API on http://{api_addr}, gateway on {scheme}://{ws_addr}/gateway?v=1, data in {}", db.display());
+    println!("layer4 dev: API on http://{api_addr}, gateway on {scheme}://{ws_addr}/gateway?v=1, data in {}", db.describe());
     if args.web_dir.join("index.html").is_file() {
         println!("web client: open http://{api_addr}/ in a browser");
     } else {
@@ -148,19 +148,15 @@ async fn serve_metrics(listener: tokio::net::TcpListener, token: Option<String>)
 
 /// `layer4 migrate`.
 pub async fn migrate(args: StoreArgs) -> anyhow::Result<()> {
-    let path = sqlite_path(&args)?;
-    let target = path.clone();
-    let applied = tokio::task::spawn_blocking(move || {
-        storage::backend::sqlite::SqliteStore::migrate_only(&target)
-    })
-    .await??;
-    println!("{applied} migration(s) applied to {}", path.display());
+    let db = database(&args)?;
+    let applied = db.migrate().await?;
+    println!("{applied} migration(s) applied to {}", db.describe());
     Ok(())
 }
 
 /// `layer4 seed`.
 pub async fn seed(args: StoreArgs) -> anyhow::Result<()> {
-    let store = open_sqlite(&sqlite_path(&args)?).await?;
+    let store = database(&args)?.open().await?;
     let chat = Chat::new(store, Arc::new(LocalBus::new()), ChatConfig::default());
     if seed::seed(&chat).await? {
         println!("seeded: users alice, bob, carol with password {DEMO_PASSWORD}");
@@ -176,7 +172,7 @@ async fn production_chat(args: &ServeArgs) -> anyhow::Result<Chat> {
     };
     let secret = checked_secret(secret)?;
     std::fs::create_dir_all(&args.store.data_dir)?;
-    let store: DynStore = open_sqlite(&sqlite_path(&args.store)?).await?;
+    let store: DynStore = database(&args.store)?.open().await?;
     let bus = production_bus(args).await?;
     let mut config = ChatConfig {
         worker_id: args.store.effective_worker_id()?,
@@ -216,7 +212,9 @@ async fn production_presence(
                 cluster,
             )
             .await
-            .map_err(|e| anyhow::anyhow!("presence: {e} (REDIS_URL {})", redact(url)))
+            .map_err(|e| {
+                anyhow::anyhow!("presence: {e} (REDIS_URL {})", layer4::stack::redact(url))
+            })
         }
         _ => Ok(Presence::new(
             store.clone(),
@@ -238,7 +236,7 @@ async fn production_bus(args: &ServeArgs) -> anyhow::Result<DynBus> {
                 replay_capacity: replay,
             })
             .await
-            .map_err(|e| anyhow::anyhow!("{e} (REDIS_URL {})", redact(url)))?;
+            .map_err(|e| anyhow::anyhow!("{e} (REDIS_URL {})", layer4::stack::redact(url)))?;
             tracing::info!(prefix = %args.redis_prefix, "cluster mode: Redis bus");
             Ok(Arc::new(bus))
         }
@@ -255,24 +253,9 @@ fn apply_api_args(config: &mut api::ApiConfig, args: &crate::cli::ApiArgs) {
     config.cors_origins = args.cors_origins.clone();
 }
 
-/// The SQLite file of `DATABASE_URL` (`sqlite://PATH`), or `DATA_DIR/layer4.db`.
-fn sqlite_path(args: &StoreArgs) -> anyhow::Result<PathBuf> {
-    match args.database_url.as_deref() {
-        None | Some("") => Ok(args.data_dir.join("layer4.db")),
-        Some(url) => match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-            Some(path) => Ok(PathBuf::from(path)),
-            None => bail!("DATABASE_URL `{}`: only sqlite:// storage is built so far (PostgreSQL comes with the production-storage issue)", redact(url)),
-        },
-    }
-}
-
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***{}", &url[..scheme], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
+/// The database of `DATABASE_URL`, or SQLite under `DATA_DIR`.
+fn database(args: &StoreArgs) -> anyhow::Result<Database> {
+    Database::from_url(args.database_url.as_deref(), &args.data_dir)
 }
 
 fn checked_secret(secret: String) -> anyhow::Result<Vec<u8>> {

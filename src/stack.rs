@@ -3,12 +3,13 @@
 //! on ephemeral ports.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use anyhow::bail;
 use bus::{DynBus, LocalBus};
 use service::{Chat, ChatConfig};
-use storage::backend::sqlite::SqliteStore;
+use storage::backend::{PostgresStore, SqliteStore};
 use storage::DynStore;
 use tokio::sync::oneshot;
 
@@ -40,6 +41,88 @@ pub async fn open_sqlite(path: &Path) -> anyhow::Result<DynStore> {
     let path = path.to_owned();
     let store = tokio::task::spawn_blocking(move || SqliteStore::open(&path)).await??;
     Ok(Arc::new(store))
+}
+
+/// Where the data lives: `DATABASE_URL`, or SQLite under `DATA_DIR` without it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file (`sqlite://PATH`, or `DATA_DIR/layer4.db`).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (`postgres://...`, see `storage::backend::postgres`).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Database {
+    /// The database of `DATABASE_URL` (`None` or empty: SQLite in `data_dir`).
+    pub fn from_url(url: Option<&str>, data_dir: &Path) -> anyhow::Result<Self> {
+        let url = match url {
+            None | Some("") => return Ok(Self::Sqlite(data_dir.join("layer4.db"))),
+            Some(url) => url,
+        };
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        bail!(
+            "DATABASE_URL `{}`: expected sqlite://PATH or postgres://USER@HOST/DATABASE",
+            redact(url)
+        )
+    }
+
+    /// For logs and messages: the path, or the URL without its credentials.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite(path) => path.display().to_string(),
+            Self::Postgres(url) => redact(url),
+        }
+    }
+
+    /// Opens (and migrates) the store; a database that cannot be reached or refuses us
+    /// is a one-line error naming it.
+    pub async fn open(&self) -> anyhow::Result<DynStore> {
+        match self {
+            Self::Sqlite(path) => open_sqlite(path).await,
+            Self::Postgres(url) => match PostgresStore::connect(url).await {
+                Ok(store) => Ok(Arc::new(store)),
+                Err(err) => bail!("PostgreSQL at {}: {err}", redact(url)),
+            },
+        }
+    }
+
+    /// Applies pending migrations and closes the database; how many were applied.
+    pub async fn migrate(&self) -> anyhow::Result<usize> {
+        match self {
+            Self::Sqlite(path) => {
+                let path = path.clone();
+                Ok(tokio::task::spawn_blocking(move || SqliteStore::migrate_only(&path)).await??)
+            }
+            Self::Postgres(url) => match PostgresStore::migrate_only(url).await {
+                Ok(applied) => Ok(applied),
+                Err(err) => bail!("PostgreSQL at {}: {err}", redact(url)),
+            },
+        }
+    }
+}
+
+/// A URL without its credentials (`scheme://***@host...`).
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 impl Stack {
@@ -89,5 +172,27 @@ impl Stack {
         }
         self.gateway.shutdown().await;
         let _ = self.api_task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        let dir = Path::new("/data");
+        assert_eq!(
+            Database::from_url(None, dir).unwrap(),
+            Database::Sqlite(dir.join("layer4.db"))
+        );
+        assert_eq!(
+            Database::from_url(Some("sqlite:///tmp/x.db"), dir).unwrap(),
+            Database::Sqlite(PathBuf::from("/tmp/x.db"))
+        );
+        let pg = Database::from_url(Some("postgres://u:secret@h:5432/d?schema=a"), dir).unwrap();
+        assert_eq!(pg.describe(), "postgres://***@h:5432/d?schema=a");
+        let err = Database::from_url(Some("mysql://u:secret@h/d"), dir).unwrap_err();
+        assert!(!err.to_string().contains("secret"), "{err}");
     }
 }

@@ -435,3 +435,123 @@ async fn sigterm_under_traffic_closes_1001_and_loses_no_acknowledged_message() {
     }
     dev.stop();
 }
+
+/// Asserts a failed run whose only error is one line containing `needle`, the last
+/// line of stderr, with no panic and no password.
+fn assert_one_line_failure(out: &std::process::Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "succeeded: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "the password leaked: {stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("Error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains(needle), "{needle:?} not in {stderr}");
+    assert_eq!(stderr.lines().last(), Some(errors[0]), "{stderr}");
+}
+
+/// `layer4` with `DATABASE_URL` set to `url`, a secret and ephemeral ports.
+fn layer4_on(url: &str, sub: &str, dir: &std::path::Path) -> std::process::Output {
+    layer4()
+        .arg(sub)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("DATABASE_URL", url)
+        .env("JWT_SECRET", "a-long-enough-secret-for-the-cli-tests!!")
+        .env("API_PORT", "0")
+        .env("WS_PORT", "0")
+        // anyhow would print a backtrace under the error line.
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .output()
+        .unwrap()
+}
+
+/// No server where the URL points: every subcommand that opens the store fails with
+/// one line naming the database (without its password), never a panic.
+#[test]
+fn an_unreachable_postgres_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 1.
+    let url = "postgres://layer4:hunter2@127.0.0.1:1/chat?connect_timeout=2";
+    for sub in ["migrate", "seed", "api", "gateway"] {
+        let out = layer4_on(url, sub, dir.path());
+        assert_one_line_failure(&out, "PostgreSQL at postgres://***@127.0.0.1:1/chat");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("storage unavailable"),
+            "{sub}"
+        );
+    }
+    let out = layer4_on("mysql://u:hunter2@h/d", "migrate", dir.path());
+    assert_one_line_failure(&out, "expected sqlite://PATH or postgres://");
+}
+
+/// The PostgreSQL server of `DATABASE_URL` (`user@host:port`), if one is configured.
+fn postgres_server() -> Option<(String, String)> {
+    let url = std::env::var("DATABASE_URL").ok();
+    let Some(rest) = url.as_deref().and_then(|u| u.strip_prefix("postgres://")) else {
+        println!("skipped: DATABASE_URL unset (or not postgres://)");
+        return None;
+    };
+    let (authority, path) = rest.split_once('/').unwrap();
+    let database = path.split('?').next().unwrap().to_owned();
+    Some((authority.to_owned(), database))
+}
+
+/// A server that refuses the login or has no such database: one line, no panic.
+#[test]
+fn a_refused_login_or_a_missing_database_is_a_one_line_error() {
+    let Some((authority, _)) = postgres_server() else {
+        return;
+    };
+    let host = authority.rsplit('@').next().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let no_role = format!("postgres://l4_no_such_role:hunter2@{host}/test");
+    assert_one_line_failure(
+        &layer4_on(&no_role, "migrate", dir.path()),
+        "storage unavailable",
+    );
+    let no_database = format!("postgres://{authority}/l4_no_such_database");
+    let out = layer4_on(&no_database, "api", dir.path());
+    assert_one_line_failure(&out, "l4_no_such_database");
+}
+
+/// `layer4 migrate` on PostgreSQL applies the schema once, in the schema the URL names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_on_postgres_applies_once() {
+    let Some((authority, database)) = postgres_server() else {
+        return;
+    };
+    let base = format!("postgres://{authority}/{database}");
+    let schema = format!("l4cli_{}", std::process::id());
+    let url = format!("{base}?schema={schema}");
+    let dir = tempfile::tempdir().unwrap();
+    let first = layer4_on(&url, "migrate", dir.path());
+    let second = layer4_on(&url, "migrate", dir.path());
+    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let tables = client
+        .query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+            &[&schema],
+        )
+        .await
+        .unwrap()
+        .len();
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .unwrap();
+    let stdout = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(first.status.success(), "{first:?}");
+    assert!(
+        stdout(&first).starts_with("1 migration(s) applied to postgres://"),
+        "{first:?}"
+    );
+    assert!(
+        stdout(&second).starts_with("0 migration(s) applied"),
+        "{second:?}"
+    );
+    assert!(tables >= 11, "{tables} tables");
+}

@@ -2,8 +2,8 @@
 //!
 //! [`Store`] is the sum of one trait per aggregate ([`ops`]); callers hold an
 //! `Arc<dyn Store>`. Backends live in [`backend`]: SQLite (embedded, the single-node
-//! default); PostgreSQL and ScyllaDB join later behind the same traits, tested by the
-//! same conformance suite (`tests/conformance.rs`).
+//! default) and PostgreSQL (several nodes, one database); ScyllaDB joins later behind
+//! the same traits. One conformance suite (`tests/conformance.rs`) runs on each.
 //!
 //! Channel events (messages, edits, deletes, reactions, joins, leaves) move the channel
 //! offset in the same transaction as the write and return it, so offsets survive

@@ -42,9 +42,11 @@ mod unread;
 #[path = "conformance/users.rs"]
 mod users;
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use storage::backend::SqliteStore;
+use storage::backend::{PostgresStore, SqliteStore};
 use storage::DynStore;
 
 use support::Backend;
@@ -114,7 +116,7 @@ macro_rules! conformance_suite {
 
 /// SQLite in memory: the writer connection only.
 fn open_sqlite_memory() -> Option<Backend> {
-    let store: DynStore = std::sync::Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store: DynStore = Arc::new(SqliteStore::open_in_memory().unwrap());
     Some(Backend::new(store, None))
 }
 
@@ -122,15 +124,71 @@ fn open_sqlite_memory() -> Option<Backend> {
 fn open_sqlite_file() -> Option<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let path: PathBuf = dir.path().join("nested/layer4.db");
-    let store: DynStore = std::sync::Arc::new(SqliteStore::open(&path).unwrap());
-    let reopen = move || -> DynStore { std::sync::Arc::new(SqliteStore::open(&path).unwrap()) };
+    let store: DynStore = Arc::new(SqliteStore::open(&path).unwrap());
+    let reopen = move || -> DynStore { Arc::new(SqliteStore::open(&path).unwrap()) };
     Some(Backend::new(store, Some(Box::new(reopen))).keep(dir))
+}
+
+/// PostgreSQL at `DATABASE_URL` (a `postgres://` URL), each test in a fresh schema of
+/// its own (`?schema=`), so tests run in parallel on one shared database; the schema is
+/// dropped when the test ends. Can be reopened (a new pool on the same schema).
+fn open_postgres() -> Option<Backend> {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("skipped: DATABASE_URL unset");
+        return None;
+    };
+    if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        println!("skipped: DATABASE_URL is not a postgres:// URL");
+        return None;
+    }
+    let schema = format!("l4t_{}", support::token());
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let with_schema = format!("{url}{separator}schema={schema}");
+    let store: DynStore = Arc::new(block_on(PostgresStore::connect(&with_schema)).unwrap());
+    let reopen =
+        move || -> DynStore { Arc::new(block_on(PostgresStore::connect(&with_schema)).unwrap()) };
+    Some(Backend::new(store, Some(Box::new(reopen))).keep(DropSchema { url, schema }))
+}
+
+/// Runs `future` to completion from synchronous code inside a multi-threaded test.
+fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(future))
+}
+
+/// Drops a test's schema, and everything in it, when the test ends.
+struct DropSchema {
+    url: String,
+    schema: String,
+}
+
+impl Drop for DropSchema {
+    fn drop(&mut self) {
+        let (url, schema) = (self.url.clone(), self.schema.clone());
+        // Its own thread and runtime: the test's runtime may be shutting down.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .await
+                    .map_err(std::io::Error::other)
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test schema {}: {dropped:?}", self.schema);
+        }
+    }
 }
 
 conformance_suite!(sqlite_memory, crate::open_sqlite_memory);
 conformance_suite!(sqlite_file, crate::open_sqlite_file);
-// Server backends join here when they exist, each gated on its environment variable:
-// `open_postgres` returns `None` and prints "skipped: DATABASE_URL unset" when unset,
-// and `open_scylla` does the same for SCYLLA_URI.
-// conformance_suite!(postgres, crate::open_postgres);
-// conformance_suite!(scylla, crate::open_scylla);
+conformance_suite!(postgres, crate::open_postgres);
+// ScyllaDB joins here, gated on SCYLLA_URI (`open_scylla` prints "skipped: SCYLLA_URI
+// unset" and returns `None` when it is unset).

@@ -92,7 +92,8 @@ impl World {
     pub async fn build() -> World {
         let mut config = test_config();
         config.api.per_user_per_sec = 100_000;
-        let node = Node::start_with(config).await;
+        // The world snapshots the SQLite file around every refused request.
+        let node = Node::start_sqlite_with(config).await;
         let mut people = Vec::new();
         for name in ["alice", "ada", "bob", "carol", "dave", "erin", "frank"] {
             let (id, token) = node.register(name).await;

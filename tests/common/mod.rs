@@ -5,10 +5,12 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use layer4::stack::{open_sqlite, Stack, StackConfig};
+use layer4::stack::{Database, Stack, StackConfig};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -17,10 +19,129 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const WAIT: Duration = Duration::from_secs(5);
 
-/// A node with its data folder.
+/// Set to a `postgres://` URL, test nodes keep their data in PostgreSQL, each node in
+/// a fresh schema of its own (so tests still run in parallel on one database), instead
+/// of an SQLite file in their folder. `.ci/run` runs the suite once more with it.
+pub const DATABASE_ENV: &str = "LAYER4_TEST_DATABASE_URL";
+
+/// A node's data: its folder (media, and the SQLite file) and, on PostgreSQL, its
+/// schema, dropped with the folder. A restarted node given the same `DataDir` finds
+/// the same data.
+pub struct DataDir {
+    dir: tempfile::TempDir,
+    schema: Option<TestSchema>,
+}
+
+impl DataDir {
+    /// A fresh, empty one.
+    pub fn new() -> Self {
+        let schema = std::env::var(DATABASE_ENV)
+            .ok()
+            .filter(|url| !url.is_empty())
+            .map(TestSchema::new);
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            schema,
+        }
+    }
+
+    /// A fresh one on PostgreSQL reached through `url` (a proxy), whatever
+    /// [`DATABASE_ENV`] says; its schema is dropped through `admin_url`.
+    pub fn postgres_via(url: &str, admin_url: &str) -> Self {
+        let mut schema = TestSchema::new(admin_url.to_owned());
+        schema.node_base = url.to_owned();
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            schema: Some(schema),
+        }
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Where the store lives.
+    pub fn database(&self) -> Database {
+        match &self.schema {
+            Some(schema) => Database::Postgres(schema.url()),
+            None => Database::Sqlite(self.path().join("layer4.db")),
+        }
+    }
+}
+
+/// A schema of its own for a test node in the database of [`DATABASE_ENV`]; dropped,
+/// with everything in it, when the node's data is.
+struct TestSchema {
+    /// Where the schema is dropped from.
+    base: String,
+    /// Where the node reaches the database (the same, or a proxy to it).
+    node_base: String,
+    name: String,
+}
+
+impl TestSchema {
+    fn new(base: String) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let name = format!(
+            "l4e_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            nanos % 1_000_000_000
+        );
+        Self {
+            node_base: base.clone(),
+            base,
+            name,
+        }
+    }
+
+    fn url(&self) -> String {
+        let separator = if self.node_base.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!("{}{separator}schema={}", self.node_base, self.name)
+    }
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.base.clone(), self.name.clone());
+        // Its own thread and runtime: the test's runtime may be gone or busy.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .map_err(std::io::Error::other)?;
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&format!(
+                        "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {name} CASCADE"
+                    ))
+                    .await
+                    .map_err(std::io::Error::other)
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test schema {}: {dropped:?}", self.name);
+        }
+    }
+}
+
+/// A node with its data.
 pub struct Node {
     pub stack: Stack,
-    pub dir: tempfile::TempDir,
+    pub dir: DataDir,
     pub http: reqwest::Client,
 }
 
@@ -56,17 +177,25 @@ impl Node {
     }
 
     pub async fn start_with(config: StackConfig) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(DataDir::new(), config).await
+    }
+
+    /// Starts on SQLite whatever [`DATABASE_ENV`] says (tests that read the file).
+    pub async fn start_sqlite_with(config: StackConfig) -> Self {
+        let dir = DataDir {
+            dir: tempfile::tempdir().unwrap(),
+            schema: None,
+        };
         Self::start_in(dir, config).await
     }
 
-    /// Starts on an existing data folder (restart tests).
-    pub async fn start_in(dir: tempfile::TempDir, mut config: StackConfig) -> Self {
+    /// Starts on existing data (restart tests).
+    pub async fn start_in(dir: DataDir, mut config: StackConfig) -> Self {
         // Uploads go to the node's own folder unless a test chose one.
         if config.api.media == api::media::MediaConfig::default() {
             config.api.media = api::media::MediaConfig::local(dir.path().join("media"));
         }
-        let store = open_sqlite(&dir.path().join("layer4.db")).await.unwrap();
+        let store = dir.database().open().await.unwrap();
         let stack = Stack::start(config, store).await.unwrap();
         Self {
             stack,

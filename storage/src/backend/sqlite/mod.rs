@@ -23,7 +23,7 @@ mod attachments;
 mod blocks;
 mod channels;
 mod checkpoint;
-mod codec;
+pub(crate) mod codec;
 mod error;
 mod events;
 mod members;
