@@ -3,8 +3,9 @@
 //! key prefix), and independent WebSocket clients on both gateways. Skipped, saying
 //! so, without `REDIS_URL`.
 //!
-//! The database is a shared SQLite file (WAL, several processes), or PostgreSQL when
-//! `LAYER4_CLUSTER_DATABASE_URL` names one.
+//! The database is a shared SQLite file (WAL, several processes), or, when
+//! `LAYER4_TEST_DATABASE_URL` names a PostgreSQL database, a fresh schema in it per
+//! cluster (as the rest of the end-to-end suite does on PostgreSQL).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -72,14 +73,17 @@ fn redis_url() -> Option<String> {
 impl Cluster {
     async fn start(redis: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let database = std::env::var("LAYER4_CLUSTER_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("cluster.db").display()));
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_nanos();
+        let database = match std::env::var("LAYER4_TEST_DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") => {
+                let glue = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{glue}schema=l4cluster_{}_{nanos}", std::process::id())
+            }
+            _ => format!("sqlite://{}", dir.path().join("cluster.db").display()),
+        };
         let prefix = format!("l4cluster:{}:{nanos}:", std::process::id());
         let spawn = |name: &'static str, args: Vec<String>, worker: u16| {
             let data = dir.path().join(name);
