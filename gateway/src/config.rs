@@ -16,6 +16,19 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// Which IO driver moves the shards' bytes (`--io`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IoDriver {
+    /// Readiness (epoll) through tokio.
+    Epoll,
+    /// Completions through one io_uring per shard; fails to start where the kernel
+    /// refuses it.
+    Uring,
+    /// The faster one where the kernel allows it (see `driver::select`), else epoll.
+    #[default]
+    Auto,
+}
+
 /// Everything the gateway needs to know.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -43,6 +56,8 @@ pub struct GatewayConfig {
     pub max_sessions_per_user: usize,
     /// TLS, when set.
     pub tls: Option<TlsFiles>,
+    /// IO driver (default auto).
+    pub io: IoDriver,
 }
 
 impl Default for GatewayConfig {
@@ -60,6 +75,7 @@ impl Default for GatewayConfig {
             max_connections_per_ip: 256,
             max_sessions_per_user: 16,
             tls: None,
+            io: IoDriver::Auto,
         }
     }
 }
