@@ -24,7 +24,8 @@ pub enum IoDriver {
     /// Completions through one io_uring per shard; fails to start where the kernel
     /// refuses it.
     Uring,
-    /// The faster one where the kernel allows it (see `driver::select`), else epoll.
+    /// The one measured faster per CPU-second (`driver::select`), io_uring only where
+    /// the kernel allows it.
     #[default]
     Auto,
 }

@@ -83,8 +83,11 @@ struct Inner {
     uring: IoUring,
     sockets: Slab<Entry>,
     pool: Pool,
+    /// Buffers the kernel holds (provided, not yet handed back in a completion), as
+    /// far as the entries queued so far go.
+    kernel_buffers: usize,
     /// Sockets whose receive stopped for want of buffers, to re-arm once some return.
-    starved: Vec<usize>,
+    starved: VecDeque<usize>,
     /// Entries queued since the last submission (or buffers to give back).
     queued: bool,
     /// The ring task, while it waits.
@@ -138,7 +141,8 @@ impl Ring {
             uring,
             sockets: Slab::new(),
             pool: Pool::new(buffers, size),
-            starved: Vec::new(),
+            kernel_buffers: usize::from(buffers),
+            starved: VecDeque::new(),
             queued: false,
             waker: None,
             in_flight: 0,
@@ -290,19 +294,23 @@ impl Inner {
         for _ in 0..ROUNDS_PER_TURN {
             if self.pool.has_returned() {
                 let mut entries = Vec::new();
-                self.pool
+                self.kernel_buffers += self
+                    .pool
                     .provide_returned(|e| entries.push(e.user_data(OP_PROVIDE)));
                 for entry in entries {
                     self.push(entry);
                 }
-                for slot in std::mem::take(&mut self.starved) {
-                    if self
-                        .sockets
-                        .get(slot)
-                        .is_some_and(|e| !e.finished && !e.recv_armed)
-                    {
-                        self.arm_recv(slot);
-                    }
+            }
+            // As many per round as the kernel has buffers: a receive armed with none
+            // fails at once, so re-arming every starved socket at once would churn.
+            let rearm = self.kernel_buffers.min(self.starved.len());
+            for slot in self.starved.drain(..rearm).collect::<Vec<_>>() {
+                if self
+                    .sockets
+                    .get(slot)
+                    .is_some_and(|e| !e.finished && !e.recv_armed)
+                {
+                    self.arm_recv(slot);
                 }
             }
             self.queued = false;
@@ -361,6 +369,9 @@ impl Inner {
 
     fn received(&mut self, slot: usize, gen: u32, result: i32, flags: u32) {
         let bid = cqueue::buffer_select(flags);
+        if bid.is_some() {
+            self.kernel_buffers = self.kernel_buffers.saturating_sub(1);
+        }
         let Some(entry) = self.sockets.get_mut(slot).filter(|e| e.gen == gen) else {
             if let Some(bid) = bid {
                 self.pool.give_back(bid);
@@ -398,13 +409,16 @@ impl Inner {
             return;
         }
         let live = !entry.finished && !entry.eof && entry.error.is_none();
-        if starved && live {
-            self.starved.push(slot);
+        if starved && live && self.kernel_buffers == 0 {
+            // Re-armed once buffers go back to the kernel (they do: every buffer we
+            // hold is in a connection's queue, which its IO task reads).
+            self.starved.push_back(slot);
             if self.pool.has_returned() {
                 self.wake_driver();
             }
         } else if live {
-            // The receive ended without an error (completion queue overflow): again.
+            // Buffers came back meanwhile, or the receive ended without an error
+            // (completion queue overflow): again.
             self.arm_recv(slot);
         } else {
             self.release_if_idle(slot);

@@ -4,8 +4,9 @@
 //!
 //! A buffer belongs to the kernel from the time it is provided until the completion
 //! that names it arrives; then to us until we give it back. The pages are touched only
-//! as buffers get used (a fresh `calloc`), and recently returned buffers are the ones
-//! handed out again.
+//! as buffers get used (a fresh `calloc`), but the kernel hands them out first in, first
+//! out, so under steady traffic all of them are: 4 MiB per shard, whatever the number of
+//! connections.
 
 use io_uring::{opcode, squeue};
 
@@ -78,8 +79,8 @@ impl Pool {
     }
 
     /// The entries that provide the returned buffers again, one per run of
-    /// consecutive ids.
-    pub fn provide_returned(&mut self, mut push: impl FnMut(squeue::Entry)) {
+    /// consecutive ids; returns how many buffers they provide.
+    pub fn provide_returned(&mut self, mut push: impl FnMut(squeue::Entry)) -> usize {
         self.returned.sort_unstable();
         let mut i = 0;
         while i < self.returned.len() {
@@ -93,7 +94,9 @@ impl Pool {
             push(self.provide(first, count));
             i += usize::from(count);
         }
+        let provided = self.returned.len();
         self.returned.clear();
+        provided
     }
 
     /// Never frees the memory (the kernel may still own some of it).
