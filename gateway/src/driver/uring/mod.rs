@@ -98,6 +98,8 @@ struct Inner {
     next_gen: u32,
     /// Completions reaped, reused between turns.
     reaped: Vec<(u64, i32, u32)>,
+    /// The ring cannot submit any more: sockets fail, new ones are refused.
+    failed: bool,
 }
 
 /// One connection's socket as the ring holds it.
@@ -148,6 +150,7 @@ impl Ring {
             in_flight: 0,
             next_gen: 0,
             reaped: Vec::new(),
+            failed: false,
         };
         let provide = inner.pool.provide_all().user_data(OP_PROVIDE);
         inner.push(provide);
@@ -164,6 +167,9 @@ impl Ring {
 
     /// Takes an upgraded connection off tokio's reactor and starts receiving on it.
     pub fn adopt(self: &Rc<Self>, stream: tokio::net::TcpStream) -> io::Result<Rc<UringSocket>> {
+        if self.inner.borrow().failed {
+            return Err(io::Error::other("the shard's ring failed"));
+        }
         let stream = stream.into_std()?;
         // The ring waits for the socket itself; a non-blocking socket would make some
         // kernels answer EAGAIN instead.
@@ -224,6 +230,9 @@ impl Ring {
 impl Inner {
     /// Queues an entry for the next submission (submitting now if the queue is full).
     fn push(&mut self, entry: squeue::Entry) {
+        if self.failed {
+            return;
+        }
         loop {
             // SAFETY: every buffer an entry points to outlives its request: send
             // buffers live in their socket's `Entry`, which leaves the slab only after
@@ -237,14 +246,17 @@ impl Inner {
             }
             // Full: hand the queue to the kernel now. A failure here (EBUSY while
             // completions back up) is retried by the ring task's next turn.
-            if let Err(err) = self.uring.submit() {
-                if err.raw_os_error() != Some(libc::EBUSY)
-                    && err.kind() != io::ErrorKind::Interrupted
-                {
-                    tracing::warn!("io_uring: submit failed: {err}");
+            match self.uring.submit() {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    tracing::error!("io_uring: submit failed: {err}");
+                    self.fail_all();
+                    return;
                 }
-                self.reap();
             }
+            self.reap();
         }
         if entry.get_user_data() & 7 != OP_CANCEL {
             self.in_flight += 1;
@@ -514,6 +526,7 @@ impl Inner {
 
     /// The ring broke: every socket reports an error to its connection.
     fn fail_all(&mut self) {
+        self.failed = true;
         for (_, entry) in &mut self.sockets {
             entry.error.get_or_insert(libc::EIO);
             if let Some(waker) = entry.waker.take() {
