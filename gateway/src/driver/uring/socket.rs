@@ -92,7 +92,12 @@ impl Transport for UringSocket {
             };
         }
         let wanted = total.min(room);
-        target.reserve_exact(wanted);
+        if idle {
+            target.reserve_exact(wanted);
+        } else {
+            // Often many small frames behind one send: grow geometrically.
+            target.reserve(wanted);
+        }
         let mut copied = 0;
         for buf in bufs {
             let take = buf.len().min(wanted - copied);
