@@ -55,7 +55,7 @@ pub enum IoArg {
     Epoll,
     /// io_uring, one ring per shard.
     Uring,
-    /// The one measured faster (docs/benchmarks.md), io_uring only where allowed.
+    /// io_uring where the kernel allows it, else epoll.
     Auto,
 }
 
@@ -122,8 +122,8 @@ pub struct GatewayArgs {
     #[arg(long, env = "METRICS_PORT")]
     pub metrics_port: Option<u16>,
     /// IO driver: epoll, uring (io_uring; fails, saying why, where the kernel refuses
-    /// it) or auto (the one measured faster per CPU-second, today epoll; logged).
-    #[arg(long = "io", env = "IO_DRIVER", value_enum, default_value_t = IoArg::Auto)]
+    /// it) or auto (io_uring where the kernel allows it, else epoll; logged).
+    #[arg(long = "io", value_name = "DRIVER", env = "IO_DRIVER", value_enum, default_value_t = IoArg::Auto)]
     pub io: IoArg,
     /// TLS certificate chain (PEM); with TLS_KEY the gateway serves wss:// only.
     #[arg(long, env = "TLS_CERT", requires = "tls_key")]

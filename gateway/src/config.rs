@@ -24,8 +24,8 @@ pub enum IoDriver {
     /// Completions through one io_uring per shard; fails to start where the kernel
     /// refuses it.
     Uring,
-    /// The one measured faster per CPU-second (`driver::select`), io_uring only where
-    /// the kernel allows it.
+    /// io_uring where the kernel allows it, else epoll (`driver::select`: the one
+    /// measured faster per CPU-second, io_uring only where allowed).
     #[default]
     Auto,
 }

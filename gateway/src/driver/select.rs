@@ -13,7 +13,7 @@ pub enum Selected {
 
 /// What `auto` picks where the kernel allows both (the one that delivered more per
 /// gateway CPU-second, docs/benchmarks.md "epoll vs io_uring").
-const AUTO_PREFERS: Selected = Selected::Epoll;
+const AUTO_PREFERS: Selected = Selected::Uring;
 
 /// Resolves the configured driver. `uring` where the kernel refuses it is an error
 /// that says why; `auto` then falls back to epoll and logs the reason.
@@ -35,10 +35,7 @@ pub fn select(io: IoDriver) -> std::io::Result<Selected> {
         },
         IoDriver::Auto => Ok(match AUTO_PREFERS {
             Selected::Epoll => {
-                tracing::info!(
-                    "io driver: epoll (auto: it delivered more per gateway CPU-second in the \
-                     10 000-member fanout, docs/benchmarks.md)"
-                );
+                tracing::info!("io driver: epoll (auto: measured faster, docs/benchmarks.md)");
                 Selected::Epoll
             }
             Selected::Uring => match probe() {
