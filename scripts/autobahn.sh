@@ -3,12 +3,12 @@
 # echo endpoint and fails when any case is not acceptable (see autobahn/summarize.py).
 #
 #   scripts/autobahn.sh --url ws://127.0.0.1:3001/echo [--cases '1.*,2.*'] [--report DIR]
-#   scripts/autobahn.sh --start-gateway [--max-message-bytes N] [--release] [--cases ...]
+#   scripts/autobahn.sh --start-gateway [--io epoll|uring] [--max-message-bytes N] [--release] [--cases ...]
 #   scripts/autobahn.sh --start-echo [--max-message-bytes N] [--release] [--cases ...]
 #
 # --start-gateway builds `layer4` and runs `layer4 dev --echo-endpoint` on free ports in a
 # temporary data folder: the real gateway's /echo (same codec, limits and IO driver as
-# /gateway). This is what CI runs. --start-echo builds and starts the bare-core example
+# /gateway; --io picks its IO driver, CI runs epoll and uring). This is what CI runs. --start-echo builds and starts the bare-core example
 # gateway/examples/ws_echo.rs instead. The suite is Python 2.7 code: it lives in a virtualenv cached under
 # ~/.cache/layer4-autobahn (override with LAYER4_AUTOBAHN_CACHE), built on first use
 # from pyenv's 2.7.18 (override the interpreter with PYTHON27) and the pins in
@@ -30,6 +30,7 @@ REPORT="$ROOT/reports/autobahn"
 START_ECHO=0
 MAX_MESSAGE_BYTES=""
 RELEASE=0
+IO=""
 
 usage() {
     sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -42,6 +43,7 @@ Options:
   --report DIR               where the report goes (default: reports/autobahn)
   --start-gateway            build and start `layer4 dev --echo-endpoint`, test its /echo
   --start-echo               build and start the ws_echo example, test it
+  --io DRIVER                IO driver of the started gateway: epoll, uring or auto
   --max-message-bytes N      inbound cap of the started echo server (default 65536)
   --release                  build the echo server with --release
 EOF
@@ -57,6 +59,7 @@ while [ $# -gt 0 ]; do
         --start-gateway) START_ECHO=2; shift ;;
         --max-message-bytes) MAX_MESSAGE_BYTES="$2"; shift 2 ;;
         --release) RELEASE=1; shift ;;
+        --io) IO="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "autobahn: unknown argument $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -64,6 +67,10 @@ done
 
 if [ "$START_ECHO" = 0 ] && [ -z "$URL" ]; then
     echo "autobahn: give --url or --start-echo" >&2
+    exit 2
+fi
+if [ -n "$IO" ] && [ "$START_ECHO" != 2 ]; then
+    echo "autobahn: --io only applies with --start-gateway" >&2
     exit 2
 fi
 if [ "$START_ECHO" != 0 ] && [ -n "$URL" ]; then
@@ -139,6 +146,9 @@ if [ "$START_ECHO" != 0 ]; then
         echo_args=(dev --echo-endpoint --ws-port 0 --api-port 0 --data-dir "$DATA_TMP")
         if [ -n "$MAX_MESSAGE_BYTES" ]; then
             echo_args+=(--max-message-bytes "$MAX_MESSAGE_BYTES")
+        fi
+        if [ -n "$IO" ]; then
+            echo_args+=(--io "$IO")
         fi
         DATABASE_URL="" RUST_LOG=warn "$target_dir/$profile/layer4" "${echo_args[@]}" >"$ECHO_LOG" 2>&1 &
         ECHO_PID=$!

@@ -67,6 +67,27 @@ impl StoreArgs {
     }
 }
 
+/// `--io` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IoArg {
+    /// Readiness (epoll) through tokio.
+    Epoll,
+    /// io_uring, one ring per shard.
+    Uring,
+    /// io_uring where the kernel allows it, else epoll.
+    Auto,
+}
+
+impl From<IoArg> for gateway::IoDriver {
+    fn from(io: IoArg) -> Self {
+        match io {
+            IoArg::Epoll => Self::Epoll,
+            IoArg::Uring => Self::Uring,
+            IoArg::Auto => Self::Auto,
+        }
+    }
+}
+
 /// Gateway settings.
 #[derive(Debug, Clone, Args)]
 pub struct GatewayArgs {
@@ -119,6 +140,10 @@ pub struct GatewayArgs {
     /// address; `layer4 gateway` only, `layer4 dev` serves them on the API).
     #[arg(long, env = "METRICS_PORT")]
     pub metrics_port: Option<u16>,
+    /// IO driver: epoll, uring (io_uring; fails, saying why, where the kernel refuses
+    /// it) or auto (io_uring where the kernel allows it, else epoll; logged).
+    #[arg(long = "io", value_name = "DRIVER", env = "IO_DRIVER", value_enum, default_value_t = IoArg::Auto)]
+    pub io: IoArg,
     /// TLS certificate chain (PEM); with TLS_KEY the gateway serves wss:// only.
     #[arg(long, env = "TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -298,6 +323,7 @@ impl GatewayArgs {
                 }),
                 _ => None,
             },
+            io: self.io.into(),
             ..Default::default()
         };
         if let Some(shards) = self.shards {

@@ -16,6 +16,20 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// Which IO driver moves the shards' bytes (`--io`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IoDriver {
+    /// Readiness (epoll) through tokio.
+    Epoll,
+    /// Completions through one io_uring per shard; fails to start where the kernel
+    /// refuses it.
+    Uring,
+    /// io_uring where the kernel allows it, else epoll (`driver::select`: the one
+    /// measured faster per CPU-second, io_uring only where allowed).
+    #[default]
+    Auto,
+}
+
 /// Everything the gateway needs to know.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -43,6 +57,8 @@ pub struct GatewayConfig {
     pub max_sessions_per_user: usize,
     /// TLS, when set.
     pub tls: Option<TlsFiles>,
+    /// IO driver (default auto).
+    pub io: IoDriver,
 }
 
 impl Default for GatewayConfig {
@@ -60,6 +76,7 @@ impl Default for GatewayConfig {
             max_connections_per_ip: 256,
             max_sessions_per_user: 16,
             tls: None,
+            io: IoDriver::Auto,
         }
     }
 }

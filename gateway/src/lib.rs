@@ -24,5 +24,5 @@ pub mod server;
 pub mod shard;
 pub mod tls;
 
-pub use config::{GatewayConfig, TlsFiles};
+pub use config::{GatewayConfig, IoDriver, TlsFiles};
 pub use server::{run, Gateway};

@@ -117,6 +117,7 @@ impl Gateway {
     /// Binds the shards' listeners and starts their threads. Shard `i` runs the
     /// chat's sequencer `i` (the channels it is home to), if there is one.
     pub fn start(config: GatewayConfig, chat: Chat) -> std::io::Result<Self> {
+        let io = crate::driver::select(config.io)?;
         let tls = match &config.tls {
             Some(files) => Some(TlsAcceptor::from(tls::server_config(files)?)),
             None => None,
@@ -136,6 +137,7 @@ impl Gateway {
             tls,
             sessions: sessions.clone(),
             next_id: Arc::new(AtomicU64::new(1)),
+            io,
         };
         let (shutdown, stop) = watch::channel(false);
         let mut shards = Vec::new();

@@ -161,6 +161,7 @@ pub fn test_config() -> StackConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         shards: 2,
         close_linger_ms: 1_000,
+        io: io_driver(),
         ..Default::default()
     };
     StackConfig {
@@ -168,6 +169,17 @@ pub fn test_config() -> StackConfig {
         chat,
         api,
         gateway,
+    }
+}
+
+/// The IO driver under test, from `IO_DRIVER` (epoll, uring or auto; unset: auto).
+/// CI runs the suite once per driver.
+pub fn io_driver() -> gateway::IoDriver {
+    match std::env::var("IO_DRIVER").as_deref() {
+        Ok("epoll") => gateway::IoDriver::Epoll,
+        Ok("uring") => gateway::IoDriver::Uring,
+        Ok("auto") | Err(_) => gateway::IoDriver::Auto,
+        Ok(other) => panic!("IO_DRIVER={other}: expected epoll, uring or auto"),
     }
 }
 

@@ -1,28 +1,20 @@
-//! The epoll driver (tokio): moves bytes, nothing else.
+//! The epoll driver (tokio), and the handshake both drivers share.
 //!
 //! A new connection gets a short-lived task for the TLS and HTTP upgrade handshakes
-//! (buffers that live only that long); then the connection joins its shard's table and
-//! a small IO task takes over: it waits for readiness (or a kick from the shard),
-//! reads into the shard's buffer, and lets the shard settle the session. Writes mostly
-//! happen elsewhere: the shard flushes a connection right after fanout or a reply, and
-//! the IO task only waits for writability when the socket was full.
+//! (buffers that live only that long), on tokio's reactor whichever the driver; then
+//! the connection goes to its shard (`driver::connection`): with epoll it stays a
+//! tokio socket and its IO task waits for readiness, with io_uring it leaves tokio's
+//! reactor for the shard's ring.
 
-use std::future::Future;
-use std::pin::pin;
 use std::rc::Rc;
-use std::task::Poll;
 
-use protocol::codec::Encoding;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-use crate::core::session::{Mode, Session};
-use crate::driver::clock::now_ms;
+use crate::driver::connection::{self, Readiness};
 use crate::driver::handshake;
-use crate::fanout::index::ConnKey;
 use crate::server::Slot;
-use crate::shard::conn::{Got, Transport};
-use crate::shard::{tasks, Conn, Shard};
+use crate::shard::Shard;
 
 /// Handshakes a new connection, then hands it to its IO task. `slot` is its place in
 /// its address's count; `None` (over the cap) answers HTTP 429.
@@ -53,115 +45,25 @@ pub(crate) async fn handshake(shard: Rc<Shard>, mut stream: TcpStream, slot: Opt
             (stream, None, upgraded)
         }
     };
-    let stream = Rc::new(stream);
-    let now = now_ms();
-    let id = shard
-        .ctx
-        .next_id
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let key = {
-        let mut state = shard.state.borrow_mut();
-        let encoding = match upgraded.mode {
-            Mode::Gateway(encoding) => encoding,
-            Mode::Echo => Encoding::MsgPack,
-        };
-        let mut session = Session::new(upgraded.mode, &config.session, now);
-        if state.draining {
-            session.close(protocol::CloseCode::GoingAway);
+    #[cfg(target_os = "linux")]
+    if let Some(ring) = &shard.ring {
+        match ring.adopt(stream) {
+            Ok(socket) => connection::start(shard, socket, tls, upgraded, slot),
+            Err(err) => tracing::warn!("io_uring: cannot take the connection: {err}"),
         }
-        let key = state.conns.insert(Conn::new(
-            id,
-            stream.clone() as Rc<dyn Transport>,
-            tls,
-            session,
-            encoding,
-            slot,
-        ));
-        state.metrics.connection_opened();
-        state.conns[key]
-            .session
-            .handle_read(&upgraded.leftover, now);
-        state.settle(key, now);
-        key
-    };
-    tasks::spawn_work(&shard);
-    tokio::task::spawn_local(io(shard, key, id, stream));
-}
-
-/// The IO loop of one connection, until the shard or the peer ends it.
-async fn io(shard: Rc<Shard>, key: ConnKey, id: u64, stream: Rc<TcpStream>) {
-    loop {
-        let interest = {
-            let mut state = shard.state.borrow_mut();
-            let Some(conn) = state.conn(key, id) else {
-                return;
-            };
-            if conn.done {
-                state.remove(key);
-                return;
-            }
-            // Set while this task runs too: its own settle() then does not kick it.
-            conn.awaits_writable = conn.wants_write();
-            if conn.awaits_writable {
-                Interest::READABLE | Interest::WRITABLE
-            } else {
-                Interest::READABLE
-            }
-        };
-        let ready = wait(&shard, key, id, &stream, interest).await;
-        let now = now_ms();
-        {
-            let mut state = shard.state.borrow_mut();
-            let Some(conn) = state.conn(key, id) else {
-                return;
-            };
-            match ready {
-                Some(Ok(ready)) if ready.is_readable() || ready.is_read_closed() => {
-                    let mut buf = shard.buf.borrow_mut();
-                    match conn.read(&mut buf, now) {
-                        Ok(Got::Drained | Got::More) => {}
-                        Ok(Got::Eof) | Err(_) => conn.done = true,
-                    }
-                }
-                Some(Ok(_)) | None => {}
-                Some(Err(_)) => conn.done = true,
-            }
-            if conn.done {
-                state.remove(key);
-                return;
-            }
-            state.settle(key, now);
-        }
-        tasks::spawn_work(&shard);
+        return;
     }
+    connection::start(shard, Rc::new(stream), tls, upgraded, slot);
 }
 
-/// Waits until the socket is ready for `interest`, or the shard kicks the connection
-/// (`None`: look at it again).
-async fn wait(
-    shard: &Shard,
-    key: ConnKey,
-    id: u64,
-    stream: &TcpStream,
-    interest: Interest,
-) -> Option<std::io::Result<tokio::io::Ready>> {
-    let mut ready = pin!(stream.ready(interest));
-    std::future::poll_fn(|cx| {
-        if let Poll::Ready(result) = ready.as_mut().poll(cx) {
-            return Poll::Ready(Some(result));
-        }
-        let mut state = shard.state.borrow_mut();
-        let Some(conn) = state.conn(key, id) else {
-            return Poll::Ready(None);
+impl Readiness for TcpStream {
+    async fn ready(&self, write: bool) -> std::io::Result<bool> {
+        let interest = if write {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
         };
-        if conn.kick {
-            conn.kick = false;
-            return Poll::Ready(None);
-        }
-        if !conn.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-            conn.waker = Some(cx.waker().clone());
-        }
-        Poll::Pending
-    })
-    .await
+        let ready = TcpStream::ready(self, interest).await?;
+        Ok(ready.is_readable() || ready.is_read_closed())
+    }
 }

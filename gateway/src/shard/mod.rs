@@ -7,8 +7,10 @@
 //! Tasks on the shard's `LocalSet`, all sharing [`ShardState`] through one `RefCell`
 //! (never borrowed across an await):
 //! - the accept loop, and a short-lived handshake task per new connection;
-//! - one IO task per connection (`driver::tokio`): waits for readiness, reads into the
-//!   shard's buffer, hands bytes to the session;
+//! - one IO task per connection (`driver::connection`): waits for readiness (epoll) or
+//!   completions (io_uring), reads into the shard's buffer, hands bytes to the session;
+//! - with io_uring, the ring task (`driver::uring`): one submission for everything the
+//!   other tasks queued, then the completions;
 //! - the inbox: bus batches -> fanout -> one flush of every dirty connection;
 //! - the tick: heartbeat, identify and linger deadlines of every connection (no timer
 //!   object per connection);
@@ -65,6 +67,8 @@ pub struct ShardContext {
     pub sessions: Arc<AtomicUsize>,
     /// Session ids, unique in the process.
     pub next_id: Arc<AtomicU64>,
+    /// The IO driver (resolved from `--io`).
+    pub io: crate::driver::Selected,
 }
 
 /// One shard, shared by its tasks.
@@ -72,6 +76,9 @@ pub(crate) struct Shard {
     pub ctx: ShardContext,
     pub state: RefCell<ShardState>,
     pub buf: RefCell<Vec<u8>>,
+    /// The shard's ring, with the io_uring driver.
+    #[cfg(target_os = "linux")]
+    pub ring: Option<Rc<crate::driver::uring::Ring>>,
 }
 
 /// Binds a listener with `SO_REUSEPORT`, so every shard (and every gateway process on
@@ -116,10 +123,21 @@ pub fn run(
         if let Some(worker) = sequencer {
             tokio::task::spawn_local(worker.run());
         }
+        #[cfg(target_os = "linux")]
+        let ring = match ctx.io {
+            crate::driver::Selected::Uring => {
+                let ring = crate::driver::uring::Ring::new()?;
+                tokio::task::spawn_local(ring.clone().drive());
+                Some(ring)
+            }
+            crate::driver::Selected::Epoll => None,
+        };
         let shard = Rc::new(Shard {
             ctx,
             state: RefCell::new(state),
             buf: RefCell::new(vec![0; READ_BUFFER]),
+            #[cfg(target_os = "linux")]
+            ring,
         });
         tokio::task::spawn_local(tasks::inbox(shard.clone(), subscription));
         tokio::task::spawn_local(tasks::tick(shard.clone(), TICK));

@@ -1,0 +1,668 @@
+//! The io_uring driver: each shard owns one ring; every upgraded connection of the
+//! shard reads and writes through it, with the very same connection loop, session,
+//! identify, replay and backpressure code as the epoll driver (`driver::connection`).
+//!
+//! - Reads: one multishot receive per connection, taking buffers from the shard's
+//!   provided-buffer pool ([`pool`]): no read syscall, no buffer per connection. The
+//!   bytes wait in the connection's queue until its IO task reads them (the same
+//!   `Conn::read`, TLS included).
+//! - Writes: `Transport::try_write_vectored` copies into the connection's send buffer
+//!   and queues a send; every send (and buffer return, receive, cancel) queued while
+//!   the shard's tasks run goes to the kernel in one `io_uring_enter` when the ring
+//!   task runs next, so one flush of many dirty connections is one submission. At most
+//!   one send per connection is in flight, with one more buffer filling behind it (the
+//!   part a kernel socket buffer plays for epoll); when both are full the connection
+//!   is "not writable" and its session queue holds the rest, as with epoll.
+//! - The ring's own fd is watched by tokio's reactor (readable = completions), so the
+//!   shard keeps its tokio runtime: the bus, the sequencer, identify and request tasks
+//!   (sqlx, redis) run unchanged beside it. Accept and the short TLS and upgrade
+//!   handshakes stay on tokio; once upgraded the socket leaves epoll for the ring.
+//!   The tick (deadlines of every connection) is the shard's, shared.
+//!
+//! Why the raw `io-uring` crate and not a runtime: tokio-uring (0.5) has no multishot
+//! receive or provided buffers (tokio-rs/tokio-uring#238 and #250 are still open) and
+//! would cost a buffer per connection per pending read; monoio and compio replace the
+//! runtime, and the shard's tokio-based neighbours (bus, sequencer, sqlx, redis) would
+//! have to move to other threads. Owning the ring lets the flush batch its sends.
+
+mod pool;
+mod socket;
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use io_uring::types::{CancelBuilder, Fd, SubmitArgs, Timespec};
+use io_uring::{cqueue, opcode, squeue, IoUring};
+use slab::Slab;
+use tokio::io::unix::AsyncFd;
+
+use self::pool::Pool;
+pub(crate) use self::socket::UringSocket;
+
+/// Submission queue entries (the completion queue is four times larger).
+const ENTRIES: u32 = 1024;
+
+/// Receive buffers per shard, and their size.
+const BUFFERS: u16 = 1024;
+const BUFFER_SIZE: usize = 4096;
+
+/// Bytes one send (and the buffer filling behind it) holds at most.
+const SEND_MAX: usize = 256 * 1024;
+
+/// Submit-and-reap rounds per turn before other tasks get the thread.
+const ROUNDS_PER_TURN: usize = 8;
+
+/// What a completion is for (the low bits of its user data).
+const OP_RECV: u64 = 0;
+const OP_SEND: u64 = 1;
+const OP_CANCEL: u64 = 2;
+const OP_PROVIDE: u64 = 3;
+
+/// A shard's ring, shared by its connections and its ring task.
+pub(crate) struct Ring {
+    /// Declared first: dropped (leaves tokio's reactor) before the ring closes.
+    readiness: AsyncFd<RingFd>,
+    inner: RefCell<Inner>,
+}
+
+/// The ring's fd, for tokio's reactor (the `IoUring` owns it).
+struct RingFd(RawFd);
+
+impl AsRawFd for RingFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+struct Inner {
+    uring: IoUring,
+    sockets: Slab<Entry>,
+    pool: Pool,
+    /// Buffers the kernel holds (provided, not yet handed back in a completion), as
+    /// far as the entries queued so far go.
+    kernel_buffers: usize,
+    /// Sockets whose receive stopped for want of buffers, to re-arm once some return.
+    starved: VecDeque<usize>,
+    /// Entries queued since the last submission (or buffers to give back).
+    queued: bool,
+    /// The ring task, while it waits.
+    waker: Option<Waker>,
+    /// Requests whose last completion has not arrived.
+    in_flight: usize,
+    /// Generation of the next socket, so a late completion cannot reach a reused slot.
+    next_gen: u32,
+    /// Completions reaped, reused between turns.
+    reaped: Vec<(u64, i32, u32)>,
+    /// The ring cannot submit any more: sockets fail, new ones are refused.
+    failed: bool,
+}
+
+/// One connection's socket as the ring holds it.
+struct Entry {
+    stream: std::net::TcpStream,
+    gen: u32,
+    /// Received bytes not read yet: (buffer, start, end).
+    rx: VecDeque<(u16, usize, usize)>,
+    eof: bool,
+    /// The errno that ended the socket.
+    error: Option<i32>,
+    recv_armed: bool,
+    /// The send in flight and how much of it went out.
+    sending: Option<(Vec<u8>, usize)>,
+    /// Bytes to send once the one in flight is done.
+    next: Vec<u8>,
+    /// FIN once every byte is sent.
+    shut_after_send: bool,
+    /// The connection is gone: cancel what is in flight, then close.
+    finished: bool,
+    /// The connection's IO task, while it waits.
+    waker: Option<Waker>,
+}
+
+fn user_data(slot: usize, gen: u32, op: u64) -> u64 {
+    ((slot as u64) << 32) | (u64::from(gen & 0x1FFF_FFFF) << 3) | op
+}
+
+impl Ring {
+    /// A ring with the shard's buffer pool; call within the shard's runtime.
+    pub fn new() -> io::Result<Rc<Self>> {
+        Self::with_pool(BUFFERS, BUFFER_SIZE)
+    }
+
+    fn with_pool(buffers: u16, size: usize) -> io::Result<Rc<Self>> {
+        let uring = IoUring::builder()
+            .setup_cqsize(ENTRIES * 4)
+            .build(ENTRIES)?;
+        let fd = uring.as_raw_fd();
+        let mut inner = Inner {
+            uring,
+            sockets: Slab::new(),
+            pool: Pool::new(buffers, size),
+            kernel_buffers: usize::from(buffers),
+            starved: VecDeque::new(),
+            queued: false,
+            waker: None,
+            in_flight: 0,
+            next_gen: 0,
+            reaped: Vec::new(),
+            failed: false,
+        };
+        let provide = inner.pool.provide_all().user_data(OP_PROVIDE);
+        inner.push(provide);
+        // SAFETY: `fd` is the ring's, owned by `inner` in the same `Ring`, which
+        // declares `readiness` first: the registration ends before the fd closes.
+        #[allow(unsafe_code)]
+        let readiness =
+            unsafe { AsyncFd::register_with_interest(RingFd(fd), tokio::io::Interest::READABLE) }?;
+        Ok(Rc::new(Self {
+            readiness,
+            inner: RefCell::new(inner),
+        }))
+    }
+
+    /// Takes an upgraded connection off tokio's reactor and starts receiving on it.
+    pub fn adopt(self: &Rc<Self>, stream: tokio::net::TcpStream) -> io::Result<Rc<UringSocket>> {
+        if self.inner.borrow().failed {
+            return Err(io::Error::other("the shard's ring failed"));
+        }
+        let stream = stream.into_std()?;
+        // The ring waits for the socket itself; a non-blocking socket would make some
+        // kernels answer EAGAIN instead.
+        stream.set_nonblocking(false)?;
+        let slot = self.inner.borrow_mut().insert(stream);
+        Ok(Rc::new(UringSocket::new(self.clone(), slot)))
+    }
+
+    /// The ring task: submits what the shard queued, reaps completions, and hands
+    /// them to the sockets, until the ring fails.
+    pub async fn drive(self: Rc<Self>) {
+        loop {
+            if let Err(err) = std::future::poll_fn(|cx| self.poll_work(cx)).await {
+                tracing::error!("io_uring: the ring failed: {err}");
+                self.inner.borrow_mut().fail_all();
+                return;
+            }
+            let more = match self.inner.borrow_mut().turn() {
+                Ok(more) => more,
+                Err(err) => {
+                    tracing::error!("io_uring: submission failed: {err}");
+                    self.inner.borrow_mut().fail_all();
+                    return;
+                }
+            };
+            if more {
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+
+    /// Ready when there is something to submit or to reap.
+    fn poll_work(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.readiness.poll_read_ready(cx) {
+            Poll::Ready(Ok(mut guard)) => {
+                // Cleared before reaping: a completion posted after this wakes us again.
+                guard.clear_ready();
+                return Poll::Ready(Ok(()));
+            }
+            Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+            Poll::Pending => {}
+        }
+        let mut inner = self.inner.borrow_mut();
+        if inner.queued || !inner.uring.completion().is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        if !inner
+            .waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            inner.waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+impl Inner {
+    /// Queues an entry for the next submission (submitting now if the queue is full).
+    fn push(&mut self, entry: squeue::Entry) {
+        if self.failed {
+            return;
+        }
+        loop {
+            // SAFETY: every buffer an entry points to outlives its request: send
+            // buffers live in their socket's `Entry`, which leaves the slab only after
+            // its last request completed (a `Vec`'s heap data does not move with it);
+            // pool memory lives until the ring is drained (`Drop`), or is leaked.
+            // Receives, cancels and buffer provisions point to nothing else.
+            #[allow(unsafe_code)]
+            let pushed = unsafe { self.uring.submission().push(&entry) }.is_ok();
+            if pushed {
+                break;
+            }
+            // Full: hand the queue to the kernel now. A failure here (EBUSY while
+            // completions back up) is retried by the ring task's next turn.
+            match self.uring.submit() {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => {
+                    tracing::error!("io_uring: submit failed: {err}");
+                    self.fail_all();
+                    return;
+                }
+            }
+            self.reap();
+        }
+        if entry.get_user_data() & 7 != OP_CANCEL {
+            self.in_flight += 1;
+        }
+        self.wake_driver();
+    }
+
+    fn wake_driver(&mut self) {
+        if !self.queued {
+            self.queued = true;
+            if let Some(waker) = self.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    fn insert(&mut self, stream: std::net::TcpStream) -> usize {
+        self.next_gen = self.next_gen.wrapping_add(1);
+        let slot = self.sockets.insert(Entry {
+            stream,
+            gen: self.next_gen,
+            rx: VecDeque::new(),
+            eof: false,
+            error: None,
+            recv_armed: false,
+            sending: None,
+            next: Vec::new(),
+            shut_after_send: false,
+            finished: false,
+            waker: None,
+        });
+        self.arm_recv(slot);
+        slot
+    }
+
+    fn arm_recv(&mut self, slot: usize) {
+        let entry = &mut self.sockets[slot];
+        entry.recv_armed = true;
+        let recv = opcode::RecvMulti::new(Fd(entry.stream.as_raw_fd()), pool::GROUP)
+            .build()
+            .user_data(user_data(slot, entry.gen, OP_RECV));
+        self.push(recv);
+    }
+
+    /// Submits, reaps and dispatches for a few rounds; `true` if work is left.
+    fn turn(&mut self) -> io::Result<bool> {
+        for _ in 0..ROUNDS_PER_TURN {
+            if self.pool.has_returned() {
+                let mut entries = Vec::new();
+                self.kernel_buffers += self
+                    .pool
+                    .provide_returned(|e| entries.push(e.user_data(OP_PROVIDE)));
+                for entry in entries {
+                    self.push(entry);
+                }
+            }
+            // As many per round as the kernel has buffers: a receive armed with none
+            // fails at once, so re-arming every starved socket at once would churn.
+            let rearm = self.kernel_buffers.min(self.starved.len());
+            for slot in self.starved.drain(..rearm).collect::<Vec<_>>() {
+                if self
+                    .sockets
+                    .get(slot)
+                    .is_some_and(|e| !e.finished && !e.recv_armed)
+                {
+                    self.arm_recv(slot);
+                }
+            }
+            self.queued = false;
+            let overflow = self.uring.submission().cq_overflow();
+            if !self.uring.submission().is_empty() || overflow {
+                match self.uring.submit() {
+                    Ok(_) => {}
+                    // Completions back up: reap them, then submit again.
+                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) => self.queued = true,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => self.queued = true,
+                    Err(e) => return Err(e),
+                }
+            }
+            if !self.reap() && !self.queued {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Hands every completion to its socket; `true` if there were some.
+    fn reap(&mut self) -> bool {
+        let mut reaped = std::mem::take(&mut self.reaped);
+        reaped.extend(
+            self.uring
+                .completion()
+                .map(|c| (c.user_data(), c.result(), c.flags())),
+        );
+        let any = !reaped.is_empty();
+        for (data, result, flags) in reaped.drain(..) {
+            self.complete(data, result, flags);
+        }
+        self.reaped = reaped;
+        any
+    }
+
+    fn complete(&mut self, data: u64, result: i32, flags: u32) {
+        let op = data & 7;
+        if op != OP_CANCEL && !cqueue::more(flags) {
+            self.in_flight = self.in_flight.saturating_sub(1);
+        }
+        let slot = usize::try_from(data >> 32).unwrap_or(usize::MAX);
+        let gen = u32::try_from((data >> 3) & 0x1FFF_FFFF).unwrap_or(0);
+        match op {
+            OP_RECV => self.received(slot, gen, result, flags),
+            OP_SEND => self.sent(slot, gen, result),
+            OP_PROVIDE if result < 0 => {
+                tracing::error!(
+                    "io_uring: providing receive buffers failed: {}",
+                    io::Error::from_raw_os_error(-result)
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn received(&mut self, slot: usize, gen: u32, result: i32, flags: u32) {
+        let bid = cqueue::buffer_select(flags);
+        if bid.is_some() {
+            self.kernel_buffers = self.kernel_buffers.saturating_sub(1);
+        }
+        let Some(entry) = self.sockets.get_mut(slot).filter(|e| e.gen == gen) else {
+            if let Some(bid) = bid {
+                self.pool.give_back(bid);
+            }
+            return;
+        };
+        let more = cqueue::more(flags);
+        if !more {
+            entry.recv_armed = false;
+        }
+        let mut starved = false;
+        match result {
+            n if n > 0 => match bid {
+                Some(bid) if !entry.finished => {
+                    let len = usize::try_from(n).unwrap_or(0);
+                    entry.rx.push_back((bid, 0, len));
+                }
+                Some(bid) => self.pool.give_back(bid),
+                None => entry.error = Some(libc::EIO),
+            },
+            0 => {
+                entry.eof = true;
+                if let Some(bid) = bid {
+                    self.pool.give_back(bid);
+                }
+            }
+            e if -e == libc::ENOBUFS => starved = true,
+            e if -e == libc::ECANCELED => {}
+            e => entry.error = Some(-e),
+        }
+        if let Some(waker) = entry.waker.take() {
+            waker.wake();
+        }
+        if more {
+            return;
+        }
+        let live = !entry.finished && !entry.eof && entry.error.is_none();
+        if starved && live && self.kernel_buffers == 0 {
+            // Re-armed once buffers go back to the kernel (they do: every buffer we
+            // hold is in a connection's queue, which its IO task reads).
+            self.starved.push_back(slot);
+            if self.pool.has_returned() {
+                self.wake_driver();
+            }
+        } else if live {
+            // Buffers came back meanwhile, or the receive ended without an error
+            // (completion queue overflow): again.
+            self.arm_recv(slot);
+        } else {
+            self.release_if_idle(slot);
+        }
+    }
+
+    fn sent(&mut self, slot: usize, gen: u32, result: i32) {
+        let Some(entry) = self.sockets.get_mut(slot).filter(|e| e.gen == gen) else {
+            return;
+        };
+        let Some((buf, mut done)) = entry.sending.take() else {
+            return;
+        };
+        match usize::try_from(result) {
+            Ok(0) => entry.error = Some(libc::EPIPE),
+            Ok(n) => done += n,
+            Err(_) if -result == libc::ECANCELED => {}
+            Err(_) => entry.error = Some(-result),
+        }
+        if entry.error.is_none() && !entry.finished {
+            if done < buf.len() {
+                self.start_send(slot, buf, done);
+                return;
+            }
+            if !entry.next.is_empty() {
+                let next = std::mem::take(&mut entry.next);
+                self.start_send(slot, next, 0);
+            } else if entry.shut_after_send {
+                let _ = entry.stream.shutdown(std::net::Shutdown::Write);
+            }
+        }
+        let entry = &mut self.sockets[slot];
+        if let Some(waker) = entry.waker.take() {
+            waker.wake();
+        }
+        self.release_if_idle(slot);
+    }
+
+    /// Sends `buf[from..]`; the buffer stays in the entry until it completes.
+    fn start_send(&mut self, slot: usize, buf: Vec<u8>, from: usize) {
+        let entry = &mut self.sockets[slot];
+        let rest = &buf[from..];
+        let send = opcode::Send::new(
+            Fd(entry.stream.as_raw_fd()),
+            rest.as_ptr(),
+            u32::try_from(rest.len()).unwrap_or(u32::MAX),
+        )
+        .flags(libc::MSG_NOSIGNAL)
+        .build()
+        .user_data(user_data(slot, entry.gen, OP_SEND));
+        entry.sending = Some((buf, from));
+        self.push(send);
+    }
+
+    /// The connection is gone: cancel its requests; close once none is left.
+    fn finish(&mut self, slot: usize) {
+        let Some(entry) = self.sockets.get_mut(slot) else {
+            return;
+        };
+        entry.finished = true;
+        entry.waker = None;
+        for (bid, _, _) in entry.rx.drain(..) {
+            self.pool.give_back(bid);
+        }
+        let mut cancel = Vec::new();
+        if entry.recv_armed {
+            cancel.push(user_data(slot, entry.gen, OP_RECV));
+        }
+        if entry.sending.is_some() {
+            cancel.push(user_data(slot, entry.gen, OP_SEND));
+        }
+        for target in cancel {
+            self.push(
+                opcode::AsyncCancel::new(target)
+                    .build()
+                    .user_data(OP_CANCEL),
+            );
+        }
+        self.wake_driver();
+        self.release_if_idle(slot);
+    }
+
+    fn release_if_idle(&mut self, slot: usize) {
+        if self
+            .sockets
+            .get(slot)
+            .is_some_and(|e| e.finished && !e.recv_armed && e.sending.is_none())
+        {
+            // Closes the socket.
+            self.sockets.remove(slot);
+        }
+    }
+
+    /// The ring broke: every socket reports an error to its connection.
+    fn fail_all(&mut self) {
+        self.failed = true;
+        for (_, entry) in &mut self.sockets {
+            entry.error.get_or_insert(libc::EIO);
+            if let Some(waker) = entry.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Requests still in flight may write into the pool or read send buffers:
+        // cancel them all and wait (briefly) for their completions before freeing.
+        if self.in_flight == 0 {
+            return;
+        }
+        let cancel = opcode::AsyncCancel2::new(CancelBuilder::any())
+            .build()
+            .user_data(OP_CANCEL);
+        self.push(cancel);
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let wait = Timespec::new().nsec(100_000_000);
+        while self.in_flight > 0 && Instant::now() < deadline {
+            let args = SubmitArgs::new().timespec(&wait);
+            match self.uring.submitter().submit_with_args(1, &args) {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ETIME) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+            let reaped: Vec<_> = self
+                .uring
+                .completion()
+                .map(|c| (c.user_data(), c.flags()))
+                .collect();
+            for (data, flags) in reaped {
+                if data & 7 != OP_CANCEL && !cqueue::more(flags) {
+                    self.in_flight = self.in_flight.saturating_sub(1);
+                }
+            }
+        }
+        if self.in_flight > 0 {
+            tracing::error!(
+                requests = self.in_flight,
+                "io_uring: requests outlive the ring; leaking its buffers"
+            );
+            self.pool.leak();
+            for (_, entry) in &mut self.sockets {
+                std::mem::forget(std::mem::take(&mut entry.next));
+                if let Some((buf, _)) = entry.sending.take() {
+                    std::mem::forget(buf);
+                }
+            }
+        }
+    }
+}
+
+/// Whether this kernel lets the driver run: a ring, and a multishot receive with
+/// provided buffers on a real TCP connection (Linux 6.0+). `Err` says why not.
+pub(crate) fn probe() -> Result<(), String> {
+    probe_inner().map_err(|err| match err.raw_os_error() {
+        Some(libc::EPERM) => format!(
+            "io_uring refused ({err}): seccomp, a container policy or kernel.io_uring_disabled"
+        ),
+        Some(libc::ENOSYS) => format!("io_uring missing from this kernel ({err})"),
+        Some(libc::EINVAL) => format!("multishot receive unsupported ({err}; Linux 6.0+ needed)"),
+        _ => format!("io_uring probe failed: {err}"),
+    })
+}
+
+fn probe_inner() -> io::Result<()> {
+    use std::io::Write;
+
+    // Declared before the ring: outlives it (the ring is drained before it drops).
+    let pool = Pool::new(1, 64);
+    let mut uring = IoUring::new(8)?;
+    let mut probe = io_uring::Probe::new();
+    uring.submitter().register_probe(&mut probe)?;
+    for code in [
+        opcode::RecvMulti::CODE,
+        opcode::Send::CODE,
+        opcode::ProvideBuffers::CODE,
+        opcode::AsyncCancel::CODE,
+    ] {
+        if !probe.is_supported(code) {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let mut client = std::net::TcpStream::connect(listener.local_addr()?)?;
+    let (server, _) = listener.accept()?;
+    client.write_all(b"x")?;
+    let recv = opcode::RecvMulti::new(Fd(server.as_raw_fd()), pool::GROUP)
+        .build()
+        .user_data(1);
+    let cancel = opcode::AsyncCancel::new(1).build().user_data(2);
+    let provide = pool.provide_all().user_data(3);
+    let mut got = None;
+    let mut ended = false;
+    // SAFETY: the provided buffer is `pool`'s, which outlives the ring; the receive
+    // is cancelled and its last completion awaited below before anything drops.
+    #[allow(unsafe_code)]
+    unsafe {
+        uring
+            .submission()
+            .push(&provide)
+            .map_err(io::Error::other)?;
+        uring.submission().push(&recv).map_err(io::Error::other)?;
+    }
+    uring.submit_and_wait(2)?;
+    let reap = |uring: &mut IoUring, got: &mut Option<(i32, bool)>, ended: &mut bool| {
+        for c in uring.completion() {
+            if c.user_data() == 1 {
+                got.get_or_insert((c.result(), cqueue::more(c.flags())));
+                *ended |= !cqueue::more(c.flags());
+            }
+        }
+    };
+    reap(&mut uring, &mut got, &mut ended);
+    if !ended {
+        // SAFETY: a cancel points to no memory.
+        #[allow(unsafe_code)]
+        unsafe {
+            uring.submission().push(&cancel).map_err(io::Error::other)?;
+        }
+        while !ended {
+            uring.submit_and_wait(1)?;
+            reap(&mut uring, &mut got, &mut ended);
+        }
+    }
+    match got {
+        Some((1, true)) => Ok(()),
+        Some((n, _)) if n < 0 => Err(io::Error::from_raw_os_error(-n)),
+        _ => Err(io::Error::from_raw_os_error(libc::EINVAL)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,120 @@
+//! The shard's receive buffers: one allocation cut into equal buffers that the kernel
+//! picks from as data arrives (provided buffers, one group per ring), so memory for
+//! reads is per shard, not per connection (DESIGN.md idea 6).
+//!
+//! A buffer belongs to the kernel from the time it is provided until the completion
+//! that names it arrives; then to us until we give it back. The pages are touched only
+//! as buffers get used (a fresh `calloc`), but the kernel hands them out first in, first
+//! out, so under steady traffic all of them are: 4 MiB per shard, whatever the number of
+//! connections.
+
+use io_uring::{opcode, squeue};
+
+/// The buffer group every receive of a ring takes from.
+pub(super) const GROUP: u16 = 0;
+
+/// Receive buffers of one ring.
+pub(super) struct Pool {
+    /// Start of the allocation (from a boxed slice, see `Drop`).
+    base: *mut u8,
+    count: u16,
+    size: usize,
+    /// Buffers back with us, to provide again at the next submission.
+    returned: Vec<u16>,
+    /// Set when the ring could not be drained: the kernel might still write here.
+    leak: bool,
+}
+
+impl Pool {
+    /// `count` buffers of `size` bytes.
+    pub fn new(count: u16, size: usize) -> Self {
+        let memory = vec![0u8; usize::from(count) * size].into_boxed_slice();
+        Self {
+            base: Box::into_raw(memory).cast::<u8>(),
+            count,
+            size,
+            returned: Vec::new(),
+            leak: false,
+        }
+    }
+
+    /// The entry that provides every buffer (once, at the start).
+    pub fn provide_all(&self) -> squeue::Entry {
+        self.provide(0, self.count)
+    }
+
+    fn provide(&self, first: u16, count: u16) -> squeue::Entry {
+        let offset = usize::from(first) * self.size;
+        // In bounds: first + count <= self.count. The pointer is only handed to the
+        // kernel here; no Rust reference to those bytes exists while it owns them.
+        let addr = self.base.wrapping_add(offset);
+        let len = i32::try_from(self.size).unwrap_or(i32::MAX);
+        opcode::ProvideBuffers::new(addr, len, count, GROUP, first).build()
+    }
+
+    /// The first `len` bytes of buffer `bid`, which a completion just handed us.
+    pub fn bytes(&self, bid: u16, start: usize, end: usize) -> &[u8] {
+        assert!(bid < self.count && start <= end && end <= self.size);
+        // SAFETY: in bounds (checked above) of the live allocation; the kernel wrote
+        // buffer `bid` before posting the completion that gave it to us and does not
+        // touch it again until `give_back` provides it anew, so nothing writes these
+        // bytes while the slice lives (the slice is used within a call of ours).
+        #[allow(unsafe_code)]
+        unsafe {
+            std::slice::from_raw_parts(
+                self.base.add(usize::from(bid) * self.size + start),
+                end - start,
+            )
+        }
+    }
+
+    /// Takes buffer `bid` back for the kernel (provided at the next submission).
+    pub fn give_back(&mut self, bid: u16) {
+        self.returned.push(bid);
+    }
+
+    /// Whether buffers wait to be provided again.
+    pub fn has_returned(&self) -> bool {
+        !self.returned.is_empty()
+    }
+
+    /// The entries that provide the returned buffers again, one per run of
+    /// consecutive ids; returns how many buffers they provide.
+    pub fn provide_returned(&mut self, mut push: impl FnMut(squeue::Entry)) -> usize {
+        self.returned.sort_unstable();
+        let mut i = 0;
+        while i < self.returned.len() {
+            let first = self.returned[i];
+            let mut count = 1u16;
+            while i + usize::from(count) < self.returned.len()
+                && self.returned[i + usize::from(count)] == first + count
+            {
+                count += 1;
+            }
+            push(self.provide(first, count));
+            i += usize::from(count);
+        }
+        let provided = self.returned.len();
+        self.returned.clear();
+        provided
+    }
+
+    /// Never frees the memory (the kernel may still own some of it).
+    pub fn leak(&mut self) {
+        self.leak = true;
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        if self.leak {
+            return;
+        }
+        let len = usize::from(self.count) * self.size;
+        // SAFETY: `base` and `len` are those of the boxed slice made in `new`, freed
+        // only here; the ring has no request left that could write into it (the ring
+        // drains before its pool drops, or leaks the pool).
+        #[allow(unsafe_code)]
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.base, len)) });
+    }
+}
