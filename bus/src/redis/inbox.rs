@@ -291,6 +291,12 @@ impl Inbox {
     async fn catch_up_new(&mut self, channel: ChannelId) -> Result<(), Ended> {
         let mut sets = read_sets(&mut self.conn, &self.keys, &[channel], None).await?;
         let events = sets.pop().map(|(_, e)| e).unwrap_or_default();
+        self.feed(channel, events).await;
+        Ok(())
+    }
+
+    /// Passes a channel's events read from its set through its reorder buffer.
+    async fn feed(&mut self, channel: ChannelId, events: Vec<Publication>) {
         let now = Instant::now();
         let reorder = self.channels.entry(channel).or_default();
         let mut ready = Vec::new();
@@ -300,7 +306,6 @@ impl Inbox {
             }
         }
         self.deliver(ready).await;
-        Ok(())
     }
 
     /// After a reconnect: every channel gets what it missed from its set, or its
@@ -332,15 +337,7 @@ impl Inbox {
                     self.local.forget(*channel);
                     self.local.lost(*channel);
                 }
-                let now = Instant::now();
-                let reorder = self.channels.entry(*channel).or_default();
-                let mut ready = Vec::new();
-                for p in events {
-                    if let Some(offset) = p.offset {
-                        ready.extend(reorder.push(offset, p, now));
-                    }
-                }
-                self.deliver(ready).await;
+                self.feed(*channel, events).await;
             }
         }
         Ok(())
