@@ -41,9 +41,13 @@ sleep 1
 export LT_API=http://127.0.0.1:3400 LT_GATEWAY=127.0.0.1:3401 LT_FILE="$WORK/users.json"
 "$BIN/layer4-loadtest" provision --users "$USERS" --group 2
 "$BIN/layer4-loadtest" connect --conns "$CONNS" --conns-per-user "$PER_USER" --procs "$PROCS" \
-  --idle-secs "$IDLE" "${pids[@]}"
+  --idle-secs "$IDLE" "${pids[@]}" &
+LT=$!
+# Halfway through the idle phase: how the kernel spread the connections.
+sleep $((IDLE / 2 + 15))
 for pid in "${pids[@]}"; do
   [[ $pid == --server-pid ]] && continue
-  printf 'gateway %s: %s connections, RSS %s KiB\n' "$pid" \
+  printf 'gateway %s while idle: %s open files, RSS %s KiB\n' "$pid" \
     "$(ls /proc/"$pid"/fd | wc -l)" "$(awk '/VmRSS/ {print $2}' /proc/"$pid"/status)"
 done
+wait "$LT"

@@ -11,9 +11,13 @@ pub enum Selected {
     Uring,
 }
 
-/// What `auto` picks where the kernel allows both (the one that delivered more per
-/// gateway CPU-second, docs/benchmarks.md "epoll vs io_uring").
-const AUTO_PREFERS: Selected = Selected::Uring;
+/// What `auto` picks where the kernel allows both. io_uring delivered as much or a
+/// little more per gateway CPU-second (docs/benchmarks.md "epoll vs io_uring"), but a
+/// gateway on io_uring that lost 50 000 connections at once and was then drained kept
+/// its shard spinning in receive re-arms (ENOBUFS with buffers held by finished
+/// connections) instead of exiting: until that is fixed, `auto` stays on epoll and
+/// io_uring is opt-in (`--io uring`).
+const AUTO_PREFERS: Selected = Selected::Epoll;
 
 /// Resolves the configured driver. `uring` where the kernel refuses it is an error
 /// that says why; `auto` then falls back to epoll and logs the reason.
@@ -35,7 +39,7 @@ pub fn select(io: IoDriver) -> std::io::Result<Selected> {
         },
         IoDriver::Auto => Ok(match AUTO_PREFERS {
             Selected::Epoll => {
-                tracing::info!("io driver: epoll (auto: measured faster, docs/benchmarks.md)");
+                tracing::info!("io driver: epoll (auto's default; io_uring with --io uring)");
                 Selected::Epoll
             }
             Selected::Uring => match probe() {
