@@ -60,6 +60,23 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Waits until the API at `addr` answers `/readyz`.
+async fn wait_ready(http: &reqwest::Client, addr: SocketAddr) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = http
+            .get(format!("http://{addr}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the API did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn redis_url() -> Option<String> {
     match std::env::var("REDIS_URL") {
         Ok(url) if !url.is_empty() => Some(url),
@@ -121,6 +138,10 @@ impl Cluster {
             1,
         );
         let mut procs = vec![api];
+        let api_addr = SocketAddr::from(([127, 0, 0, 1], api_port));
+        // The API migrates the database first: processes migrating one SQLite file at
+        // once could wait on its lock past the busy timeout.
+        wait_ready(&reqwest::Client::new(), api_addr).await;
         let mut gateways = Vec::new();
         for (i, name) in [(2, "gateway-1"), (3, "gateway-2")] {
             let port = free_port();
@@ -139,7 +160,7 @@ impl Cluster {
         }
         let cluster = Self {
             _dir: dir,
-            api: SocketAddr::from(([127, 0, 0, 1], api_port)),
+            api: api_addr,
             gateways,
             procs,
             http: reqwest::Client::new(),
