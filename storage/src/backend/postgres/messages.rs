@@ -63,24 +63,11 @@ async fn claim_attachments<C: GenericClient + Sync>(
     }
     let mut out = Vec::with_capacity(ids.len());
     for attachment in &new.attachment_ids {
-        match found.remove(attachment) {
-            None => {
-                return Err(StoreError::Invalid(format!(
-                    "attachment_ids: {attachment} does not exist"
-                )))
-            }
-            Some((uploader, _, _)) if uploader != id(new.author_id) => {
-                return Err(StoreError::Invalid(format!(
-                    "attachment_ids: {attachment} was uploaded by someone else"
-                )))
-            }
-            Some((_, Some(_), _)) => {
-                return Err(StoreError::Invalid(format!(
-                    "attachment_ids: {attachment} is already attached"
-                )))
-            }
-            Some((_, None, found)) => out.push(found),
-        }
+        out.push(crate::backend::claimable(
+            *attachment,
+            found.remove(attachment),
+            id(new.author_id),
+        )?);
     }
     Ok(out)
 }

@@ -54,24 +54,11 @@ fn claim_attachments(conn: &Connection, new: &NewMessage) -> Result<Vec<protocol
             })
             .optional()
             .store()?;
-        match row {
-            None => {
-                return Err(StoreError::Invalid(format!(
-                    "attachment_ids: {attachment} does not exist"
-                )))
-            }
-            Some((uploader, _, _)) if uploader != id(new.author_id) => {
-                return Err(StoreError::Invalid(format!(
-                    "attachment_ids: {attachment} was uploaded by someone else"
-                )))
-            }
-            Some((_, Some(_), _)) => {
-                return Err(StoreError::Invalid(format!(
-                    "attachment_ids: {attachment} is already attached"
-                )))
-            }
-            Some((_, None, found)) => out.push(found),
-        }
+        out.push(crate::backend::claimable(
+            attachment,
+            row,
+            id(new.author_id),
+        )?);
     }
     Ok(out)
 }
