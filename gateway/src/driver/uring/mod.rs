@@ -30,6 +30,7 @@ mod socket;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
@@ -57,6 +58,19 @@ const SEND_MAX: usize = 256 * 1024;
 /// Submit-and-reap rounds per turn before other tasks get the thread.
 const ROUNDS_PER_TURN: usize = 8;
 
+/// Buffers one connection may hold unread before its receive is paused (64 KiB, what
+/// a kernel socket buffer would hold for epoll): a peer that floods faster than its
+/// connection is read cannot take the shard's whole pool. Resumed below half of it.
+const RX_LIMIT: usize = 16;
+
+/// While sockets wait for buffers and none is known to be with the kernel, one of
+/// them tries again this often (our count of the kernel's buffers could be low; the
+/// kernel's answer corrects it), and buffers whose provision failed are provided
+/// again. Never sooner: a receive re-armed with no buffers fails at once, and
+/// re-arming in a loop would spin the shard (a gateway that lost 14 000 connections
+/// at once did, when the count was raised as provisions were queued, not completed).
+const STARVED_PROBE: Duration = Duration::from_millis(50);
+
 /// What a completion is for (the low bits of its user data).
 const OP_RECV: u64 = 0;
 const OP_SEND: u64 = 1;
@@ -83,11 +97,17 @@ struct Inner {
     uring: IoUring,
     sockets: Slab<Entry>,
     pool: Pool,
-    /// Buffers the kernel holds (provided, not yet handed back in a completion), as
-    /// far as the entries queued so far go.
+    /// Buffers the kernel holds, as far as completions tell: raised when a provision
+    /// completes, lowered by every receive that names a buffer, zero on `ENOBUFS`.
     kernel_buffers: usize,
     /// Sockets whose receive stopped for want of buffers, to re-arm once some return.
     starved: VecDeque<usize>,
+    /// The timer of the next starved probe (see [`STARVED_PROBE`]).
+    probe_timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    /// The probe fired: the next round re-arms one starved socket whatever the count.
+    probe_due: bool,
+    /// Submit-and-reap rounds run (the tests check that an idle ring stays idle).
+    rounds: u64,
     /// Entries queued since the last submission (or buffers to give back).
     queued: bool,
     /// The ring task, while it waits.
@@ -112,6 +132,8 @@ struct Entry {
     /// The errno that ended the socket.
     error: Option<i32>,
     recv_armed: bool,
+    /// The receive was stopped because the connection holds [`RX_LIMIT`] buffers.
+    recv_paused: bool,
     /// The send in flight and how much of it went out.
     sending: Option<(Vec<u8>, usize)>,
     /// Bytes to send once the one in flight is done.
@@ -124,8 +146,16 @@ struct Entry {
     waker: Option<Waker>,
 }
 
+/// The generation bits a completion carries.
+const GEN_MASK: u32 = 0x1FFF_FFFF;
+
 fn user_data(slot: usize, gen: u32, op: u64) -> u64 {
-    ((slot as u64) << 32) | (u64::from(gen & 0x1FFF_FFFF) << 3) | op
+    ((slot as u64) << 32) | (u64::from(gen & GEN_MASK) << 3) | op
+}
+
+/// A provision's user data: the first buffer and how many it gives the kernel.
+fn provide_data(first: u16, count: u16) -> u64 {
+    (u64::from(count) << 32) | (u64::from(first) << 16) | OP_PROVIDE
 }
 
 impl Ring {
@@ -143,8 +173,11 @@ impl Ring {
             uring,
             sockets: Slab::new(),
             pool: Pool::new(buffers, size),
-            kernel_buffers: usize::from(buffers),
+            kernel_buffers: 0,
             starved: VecDeque::new(),
+            probe_timer: None,
+            probe_due: false,
+            rounds: 0,
             queued: false,
             waker: None,
             in_flight: 0,
@@ -152,7 +185,7 @@ impl Ring {
             reaped: Vec::new(),
             failed: false,
         };
-        let provide = inner.pool.provide_all().user_data(OP_PROVIDE);
+        let provide = inner.pool.provide_all().user_data(provide_data(0, buffers));
         inner.push(provide);
         // SAFETY: `fd` is the ring's, owned by `inner` in the same `Ring`, which
         // declares `readiness` first: the registration ends before the fd closes.
@@ -215,6 +248,19 @@ impl Ring {
         let mut inner = self.inner.borrow_mut();
         if inner.queued || !inner.uring.completion().is_empty() {
             return Poll::Ready(Ok(()));
+        }
+        if inner.starved.is_empty() && !inner.pool.has_failed() {
+            inner.probe_timer = None;
+        } else {
+            let timer = inner
+                .probe_timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(STARVED_PROBE)));
+            if timer.as_mut().poll(cx).is_ready() {
+                inner.probe_timer = None;
+                inner.probe_due = true;
+                inner.pool.retry();
+                return Poll::Ready(Ok(()));
+            }
         }
         if !inner
             .waker
@@ -282,6 +328,7 @@ impl Inner {
             eof: false,
             error: None,
             recv_armed: false,
+            recv_paused: false,
             sending: None,
             next: Vec::new(),
             shut_after_send: false,
@@ -304,23 +351,28 @@ impl Inner {
     /// Submits, reaps and dispatches for a few rounds; `true` if work is left.
     fn turn(&mut self) -> io::Result<bool> {
         for _ in 0..ROUNDS_PER_TURN {
+            self.rounds += 1;
             if self.pool.has_returned() {
                 let mut entries = Vec::new();
-                self.kernel_buffers += self
-                    .pool
-                    .provide_returned(|e| entries.push(e.user_data(OP_PROVIDE)));
+                self.pool.provide_returned(|e, first, count| {
+                    entries.push(e.user_data(provide_data(first, count)));
+                });
                 for entry in entries {
                     self.push(entry);
                 }
             }
-            // As many per round as the kernel has buffers: a receive armed with none
-            // fails at once, so re-arming every starved socket at once would churn.
-            let rearm = self.kernel_buffers.min(self.starved.len());
+            // As many per round as the kernel is known to have buffers (counted when
+            // their provision completed): a receive armed with none fails at once, so
+            // re-arming every starved socket at once, or on a guess, would churn.
+            let mut rearm = self.kernel_buffers.min(self.starved.len());
+            if std::mem::take(&mut self.probe_due) {
+                rearm = rearm.max(1).min(self.starved.len());
+            }
             for slot in self.starved.drain(..rearm).collect::<Vec<_>>() {
                 if self
                     .sockets
                     .get(slot)
-                    .is_some_and(|e| !e.finished && !e.recv_armed)
+                    .is_some_and(|e| !e.finished && !e.recv_armed && !e.recv_paused)
                 {
                     self.arm_recv(slot);
                 }
@@ -336,7 +388,10 @@ impl Inner {
                     Err(e) => return Err(e),
                 }
             }
-            if !self.reap() && !self.queued {
+            // Done when nothing came back, nothing waits to be submitted and no
+            // starved socket can be re-armed with buffers the kernel is known to have.
+            let rearmable = self.kernel_buffers > 0 && !self.starved.is_empty();
+            if !self.reap() && !self.queued && !rearmable {
                 return Ok(false);
             }
         }
@@ -369,11 +424,20 @@ impl Inner {
         match op {
             OP_RECV => self.received(slot, gen, result, flags),
             OP_SEND => self.sent(slot, gen, result),
-            OP_PROVIDE if result < 0 => {
-                tracing::error!(
-                    "io_uring: providing receive buffers failed: {}",
-                    io::Error::from_raw_os_error(-result)
-                );
+            OP_PROVIDE => {
+                let count = u16::try_from((data >> 32) & 0xFFFF).unwrap_or(0);
+                if result < 0 {
+                    // Kept, and provided again with the next probe.
+                    let first = u16::try_from((data >> 16) & 0xFFFF).unwrap_or(0);
+                    self.pool.provision_failed(first, count);
+                    tracing::error!(
+                        "io_uring: providing {count} receive buffers failed: {}",
+                        io::Error::from_raw_os_error(-result)
+                    );
+                } else {
+                    let total = usize::from(self.pool.count());
+                    self.kernel_buffers = (self.kernel_buffers + usize::from(count)).min(total);
+                }
             }
             _ => {}
         }
@@ -384,7 +448,11 @@ impl Inner {
         if bid.is_some() {
             self.kernel_buffers = self.kernel_buffers.saturating_sub(1);
         }
-        let Some(entry) = self.sockets.get_mut(slot).filter(|e| e.gen == gen) else {
+        let Some(entry) = self
+            .sockets
+            .get_mut(slot)
+            .filter(|e| e.gen & GEN_MASK == gen)
+        else {
             if let Some(bid) = bid {
                 self.pool.give_back(bid);
             }
@@ -410,10 +478,27 @@ impl Inner {
                     self.pool.give_back(bid);
                 }
             }
-            e if -e == libc::ENOBUFS => starved = true,
+            e if -e == libc::ENOBUFS => {
+                // The kernel's word: it has none (our count may have been high).
+                self.kernel_buffers = 0;
+                starved = true;
+            }
             e if -e == libc::ECANCELED => {}
             e => entry.error = Some(-e),
         }
+        let full = entry.rx.len() >= RX_LIMIT;
+        if full && more && !entry.recv_paused && !entry.finished {
+            // Holding a socket buffer's worth unread: stop taking from the pool until
+            // the connection reads (`resume_recv`).
+            entry.recv_paused = true;
+            let target = user_data(slot, entry.gen, OP_RECV);
+            self.push(
+                opcode::AsyncCancel::new(target)
+                    .build()
+                    .user_data(OP_CANCEL),
+            );
+        }
+        let entry = &mut self.sockets[slot];
         if let Some(waker) = entry.waker.take() {
             waker.wake();
         }
@@ -421,24 +506,44 @@ impl Inner {
             return;
         }
         let live = !entry.finished && !entry.eof && entry.error.is_none();
-        if starved && live && self.kernel_buffers == 0 {
-            // Re-armed once buffers go back to the kernel (they do: every buffer we
-            // hold is in a connection's queue, which its IO task reads).
+        if !live {
+            self.release_if_idle(slot);
+        } else if entry.recv_paused && entry.rx.len() >= RX_LIMIT / 2 {
+            // Re-armed when the connection reads its queue down (`resume_recv`).
+        } else if starved {
+            // Never re-armed at once: with no buffers it would fail again at once.
+            // Re-armed when provisions complete, or by the probe.
+            entry.recv_paused = false;
             self.starved.push_back(slot);
             if self.pool.has_returned() {
                 self.wake_driver();
             }
-        } else if live {
-            // Buffers came back meanwhile, or the receive ended without an error
-            // (completion queue overflow): again.
-            self.arm_recv(slot);
         } else {
-            self.release_if_idle(slot);
+            // Paused and read down meanwhile, or ended without an error (completion
+            // queue overflow): again.
+            entry.recv_paused = false;
+            self.arm_recv(slot);
+        }
+    }
+
+    /// The connection read its queue down: resumes a paused receive.
+    fn resume_recv(&mut self, slot: usize) {
+        let Some(entry) = self.sockets.get_mut(slot) else {
+            return;
+        };
+        let live = !entry.finished && !entry.eof && entry.error.is_none();
+        if entry.recv_paused && !entry.recv_armed && live && entry.rx.len() < RX_LIMIT / 2 {
+            entry.recv_paused = false;
+            self.arm_recv(slot);
         }
     }
 
     fn sent(&mut self, slot: usize, gen: u32, result: i32) {
-        let Some(entry) = self.sockets.get_mut(slot).filter(|e| e.gen == gen) else {
+        let Some(entry) = self
+            .sockets
+            .get_mut(slot)
+            .filter(|e| e.gen & GEN_MASK == gen)
+        else {
             return;
         };
         let Some((buf, mut done)) = entry.sending.take() else {

@@ -21,6 +21,9 @@ pub(super) struct Pool {
     size: usize,
     /// Buffers back with us, to provide again at the next submission.
     returned: Vec<u16>,
+    /// Buffers whose provision failed, tried again only when asked ([`Pool::retry`]):
+    /// at once, a lasting failure would loop.
+    failed: Vec<u16>,
     /// Set when the ring could not be drained: the kernel might still write here.
     leak: bool,
 }
@@ -34,6 +37,7 @@ impl Pool {
             count,
             size,
             returned: Vec::new(),
+            failed: Vec::new(),
             leak: false,
         }
     }
@@ -73,14 +77,30 @@ impl Pool {
         self.returned.push(bid);
     }
 
+    /// A provision of `count` buffers from `first` failed: keeps them for [`Pool::retry`].
+    pub fn provision_failed(&mut self, first: u16, count: u16) {
+        let end = first.saturating_add(count).min(self.count);
+        self.failed.extend(first..end);
+    }
+
+    /// Whether buffers wait for a retry.
+    pub fn has_failed(&self) -> bool {
+        !self.failed.is_empty()
+    }
+
+    /// Provides the failed buffers again at the next submission.
+    pub fn retry(&mut self) {
+        self.returned.append(&mut self.failed);
+    }
+
     /// Whether buffers wait to be provided again.
     pub fn has_returned(&self) -> bool {
         !self.returned.is_empty()
     }
 
     /// The entries that provide the returned buffers again, one per run of
-    /// consecutive ids; returns how many buffers they provide.
-    pub fn provide_returned(&mut self, mut push: impl FnMut(squeue::Entry)) -> usize {
+    /// consecutive ids, each with its first id and how many buffers it provides.
+    pub fn provide_returned(&mut self, mut push: impl FnMut(squeue::Entry, u16, u16)) {
         self.returned.sort_unstable();
         let mut i = 0;
         while i < self.returned.len() {
@@ -91,12 +111,15 @@ impl Pool {
             {
                 count += 1;
             }
-            push(self.provide(first, count));
+            push(self.provide(first, count), first, count);
             i += usize::from(count);
         }
-        let provided = self.returned.len();
         self.returned.clear();
-        provided
+    }
+
+    /// How many buffers the pool has.
+    pub fn count(&self) -> u16 {
+        self.count
     }
 
     /// Never frees the memory (the kernel may still own some of it).

@@ -53,6 +53,7 @@ impl Transport for UringSocket {
             }
         }
         if returned {
+            inner.resume_recv(self.slot);
             inner.wake_driver();
         }
         let entry = &inner.sockets[self.slot];

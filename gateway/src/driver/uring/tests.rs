@@ -1,6 +1,8 @@
 //! The ring against real loopback sockets: bytes in order through a pool far smaller
 //! than the data (buffers starve and come back), sends that back up behind a peer that
-//! does not read, FIN after the last byte, and a ring dropped with requests in flight.
+//! does not read, FIN after the last byte, a ring dropped with requests in flight, a
+//! flooding peer held to its share of the pool, and starved receives that wait without
+//! spinning, recover, and leave an idle ring.
 
 use std::io::IoSlice;
 use std::rc::Rc;
@@ -178,5 +180,129 @@ fn a_closed_peer_ends_the_read_and_a_write_after_it_fails() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert!(failed, "writes to a closed peer kept succeeding");
+    });
+}
+
+/// Reads what `socket` has now, without waiting.
+fn drain_now(socket: &UringSocket, into: &mut Vec<u8>) {
+    let mut buf = [0u8; 4096];
+    loop {
+        match socket.try_read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => into.extend_from_slice(&buf[..n]),
+            Err(_) => return,
+        }
+    }
+}
+
+#[test]
+fn a_peer_that_floods_an_unread_connection_cannot_take_the_pool() {
+    run(async {
+        // 256 buffers of 64 bytes; one connection may hold 16 of them unread, plus
+        // what one burst brings before the pause takes effect (the kernel fills
+        // buffers as fast as data arrives; here a burst is 512 bytes, 8 buffers).
+        let ring = Ring::with_pool(256, 64).unwrap();
+        tokio::task::spawn_local(ring.clone().drive());
+        let (flooded, mut flooder) = pair(&ring).await;
+        let (quiet, mut talker) = pair(&ring).await;
+        let data = pattern(256 * 1024);
+        let writer = {
+            let data = data.clone();
+            tokio::spawn(async move {
+                for chunk in data.chunks(512) {
+                    flooder.write_all(chunk).await.unwrap();
+                    tokio::time::sleep(Duration::from_micros(500)).await;
+                }
+                flooder.shutdown().await.unwrap();
+                flooder
+            })
+        };
+        // Nobody reads `flooded` for a while: its receive pauses at the limit, and
+        // the rest waits in the kernel's socket buffer as it would with epoll.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        {
+            let inner = ring.inner.borrow();
+            let held: usize = inner.sockets.iter().map(|(_, e)| e.rx.len()).sum();
+            assert!(
+                held <= super::RX_LIMIT + 8,
+                "one connection holds {held} buffers"
+            );
+        }
+        // The other connection still receives.
+        talker.write_all(b"still here").await.unwrap();
+        let (got, _) = read_all(&quiet, 10).await;
+        assert_eq!(got, b"still here");
+        // Reading resumes the flooded one, and every byte arrives in order.
+        let (got, eof) = read_all(&flooded, usize::MAX).await;
+        assert!(eof);
+        assert!(
+            got == data,
+            "bytes differ ({} of {})",
+            got.len(),
+            data.len()
+        );
+        drop(writer.await.unwrap());
+    });
+}
+
+#[test]
+fn starved_connections_wait_without_spinning_then_recover_and_the_ring_goes_idle() {
+    run(async {
+        // 4 buffers for 8 talking connections that nobody reads: the pool runs dry
+        // and most receives stop with ENOBUFS.
+        let ring = Ring::with_pool(4, 64).unwrap();
+        tokio::task::spawn_local(ring.clone().drive());
+        let mut sockets = Vec::new();
+        let mut writers = Vec::new();
+        let data = pattern(20_000);
+        for _ in 0..8 {
+            let (socket, mut peer) = pair(&ring).await;
+            let data = data.clone();
+            writers.push(tokio::spawn(async move {
+                peer.write_all(&data).await.unwrap();
+                peer.shutdown().await.unwrap();
+                peer
+            }));
+            sockets.push(socket);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !ring.inner.borrow().starved.is_empty(),
+            "no receive starved: the test proves nothing"
+        );
+        // Starved and unread for 500 ms: only the 50 ms probe runs, not a loop.
+        let before = ring.inner.borrow().rounds;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let spent = ring.inner.borrow().rounds - before;
+        assert!(spent < 100, "{spent} ring rounds while starved and unread");
+        // Reading gives buffers back; every connection gets all of its bytes.
+        let mut got = vec![Vec::new(); sockets.len()];
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while got.iter().any(|g| g.len() < data.len()) {
+            assert!(tokio::time::Instant::now() < deadline, "stalled: {:?}", {
+                got.iter().map(Vec::len).collect::<Vec<_>>()
+            });
+            for (socket, got) in sockets.iter().zip(&mut got) {
+                drain_now(socket, got);
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        assert!(got.iter().all(|g| *g == data), "bytes differ");
+        for writer in writers {
+            drop(writer.await.unwrap());
+        }
+        // Closed everywhere: every buffer goes back to the kernel and the ring idles.
+        drop(sockets);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        {
+            let inner = ring.inner.borrow();
+            assert!(inner.sockets.is_empty(), "sockets left open");
+            assert_eq!(inner.kernel_buffers, 4, "buffers not back with the kernel");
+            assert!(inner.starved.is_empty());
+        }
+        let before = ring.inner.borrow().rounds;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let spent = ring.inner.borrow().rounds - before;
+        assert!(spent <= 2, "{spent} ring rounds while idle");
     });
 }
