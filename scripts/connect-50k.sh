@@ -7,7 +7,9 @@
 #   scripts/connect-50k.sh [CONNS] [GATEWAYS] [CLIENT_PROCS] [IDLE_SECS]
 #
 # Needs release binaries (cargo build --release -p layer4 -p loadtest) and Redis at
-# REDIS_URL (default redis://127.0.0.1:6379).
+# REDIS_URL (default redis://127.0.0.1:6379). IO_DRIVER picks the gateways' driver.
+# Afterwards the gateways, their clients gone, are sent SIGTERM and must exit within
+# 30 s (a drain after losing every connection at once); the script fails otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNS=${1:-50000}
@@ -23,7 +25,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WO
 limits=(--max-connections-per-ip 20000 --max-sessions-per-user 64 --auth-rate-per-min 1000000
   --user-rate-per-sec 1000000)
 common_env=(JWT_SECRET=loadtest-secret-loadtest-secret-loadtest DATABASE_URL="sqlite://$WORK/db.sqlite"
-  REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" REDIS_PREFIX="l4c50k:$$:" BIND=127.0.0.1 RUST_LOG=warn)
+  REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" REDIS_PREFIX="l4c50k:$$:" BIND=127.0.0.1 RUST_LOG=warn IO_DRIVER="${IO_DRIVER:-auto}")
 
 env "${common_env[@]}" WORKER_ID=1 DATA_DIR="$WORK/api" "$BIN/layer4" api --api-port 3400 "${limits[@]}" &
 pids=()
@@ -51,3 +53,19 @@ for pid in "${pids[@]}"; do
     "$(ls /proc/"$pid"/fd | wc -l)" "$(awk '/VmRSS/ {print $2}' /proc/"$pid"/status)"
 done
 wait "$LT"
+
+# The clients are gone: every gateway must drain and exit on SIGTERM.
+status=0
+for pid in "${pids[@]}"; do
+  [[ $pid == --server-pid ]] && continue
+  kill -TERM "$pid"
+  started=$SECONDS
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS - started < 30)); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "gateway $pid did not exit within 30 s of SIGTERM (CPU: $(awk '{print $14 + $15}' /proc/"$pid"/stat) ticks)"
+    status=1
+  else
+    echo "gateway $pid exited $((SECONDS - started)) s after SIGTERM"
+  fi
+done
+exit "$status"

@@ -11,13 +11,12 @@ pub enum Selected {
     Uring,
 }
 
-/// What `auto` picks where the kernel allows both. io_uring delivered as much or a
-/// little more per gateway CPU-second (docs/benchmarks.md "epoll vs io_uring"), but a
-/// gateway on io_uring that lost 50 000 connections at once and was then drained kept
-/// its shard spinning in receive re-arms (ENOBUFS with buffers held by finished
-/// connections) instead of exiting: until that is fixed, `auto` stays on epoll and
-/// io_uring is opt-in (`--io uring`).
-const AUTO_PREFERS: Selected = Selected::Epoll;
+/// What `auto` picks where the kernel allows both: io_uring, which delivered as much
+/// or more per gateway CPU-second in every scenario measured (docs/benchmarks.md,
+/// "epoll vs io_uring"). It was held back once, while a gateway that lost 50 000
+/// connections at once spun on receive re-arms instead of draining; that is fixed
+/// (receive buffers are counted from completions, and a starved receive waits).
+const AUTO_PREFERS: Selected = Selected::Uring;
 
 /// Resolves the configured driver. `uring` where the kernel refuses it is an error
 /// that says why; `auto` then falls back to epoll and logs the reason.

@@ -5,7 +5,7 @@
 //! A buffer belongs to the kernel from the time it is provided until the completion
 //! that names it arrives; then to us until we give it back. The pages are touched only
 //! as buffers get used (a fresh `calloc`), but the kernel hands them out first in, first
-//! out, so under steady traffic all of them are: 4 MiB per shard, whatever the number of
+//! out, so under steady traffic all of them are: 2 MiB per shard, whatever the number of
 //! connections.
 
 use io_uring::{opcode, squeue};
