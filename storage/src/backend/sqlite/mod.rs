@@ -61,6 +61,11 @@ pub const DEFAULT_READERS: usize = 4;
 /// How long a connection waits for a lock held by another process before `Unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long opening waits for another process that is setting up or migrating the
+/// same file (an API and gateways started together on one file): waiting for it is
+/// right, and on a loaded machine it can take longer than [`BUSY_TIMEOUT`].
+const OPEN_BUSY_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// SQLite page cache per connection, in KiB (negative: a size, not a page count).
 const CACHE_KIB: i64 = -32 * 1024;
 
@@ -111,6 +116,7 @@ impl SqliteStore {
     pub fn open_with_readers(path: &Path, readers: usize) -> Result<Self> {
         let mut writer = open_writer(path)?;
         migrate(&mut writer)?;
+        writer.busy_timeout(BUSY_TIMEOUT).store()?;
         // Checkpoints run on their own thread; the writer's own is only a backstop.
         writer
             .pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)
@@ -228,6 +234,9 @@ fn open_writer(path: &Path) -> Result<Connection> {
         })?;
     }
     let conn = Connection::open(path).store()?;
+    configure(&conn)?;
+    // Switching to WAL and migrating take the write lock: wait for another opener.
+    conn.busy_timeout(OPEN_BUSY_TIMEOUT).store()?;
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
         .store()?;
@@ -237,7 +246,6 @@ fn open_writer(path: &Path) -> Result<Connection> {
             "sqlite refused WAL mode; readers will wait for writers"
         );
     }
-    configure(&conn)?;
     Ok(conn)
 }
 
@@ -284,6 +292,51 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Several processes (here threads, each with its own connections) opening one new
+    /// file at once, as `layer4 api` and gateways started together do: all succeed.
+    #[test]
+    fn many_openers_of_one_new_file_all_succeed() {
+        for round in 0..3 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("shared.db");
+            let barrier = Arc::new(std::sync::Barrier::new(8));
+            let openers: Vec<_> = (0..8)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        SqliteStore::open(&path).map(drop)
+                    })
+                })
+                .collect();
+            for opener in openers {
+                if let Err(err) = opener.join().unwrap() {
+                    panic!("round {round}: an opener failed: {err}");
+                }
+            }
+        }
+    }
+
+    /// Opening waits for another process's migration past the usual busy timeout
+    /// (here a write lock held 1 s longer than it), then proceeds.
+    #[test]
+    fn opening_waits_for_a_write_lock_held_longer_than_the_busy_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("held.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let opener = {
+            let path = path.clone();
+            std::thread::spawn(move || SqliteStore::open(&path).map(drop))
+        };
+        std::thread::sleep(BUSY_TIMEOUT + Duration::from_secs(1));
+        holder.execute_batch("COMMIT").unwrap();
+        if let Err(err) = opener.join().unwrap() {
+            panic!("opening gave up while another process held the lock: {err}");
+        }
+    }
 
     #[tokio::test]
     async fn open_creates_folders_and_uses_wal() {
