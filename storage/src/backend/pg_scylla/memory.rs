@@ -2,12 +2,14 @@
 //! same answers as [`crate::backend::scylla::ScyllaHistory`] for writes applied in
 //! order (it keeps no write timestamps), nothing durable, and a switch that makes the
 //! next writes fail ([`MemoryHistory::fail_next_writes`]) to exercise the path where
-//! offsets were reserved in PostgreSQL but the rows never reached history.
+//! offsets were reserved in PostgreSQL but the rows never reached history, and one
+//! that makes writes slow ([`MemoryHistory::delay_writes`]) as a remote cluster's are.
 //!
 //! Not a backend: `layer4` never builds it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
@@ -25,6 +27,8 @@ pub struct MemoryHistory {
     state: Mutex<State>,
     fail_writes: AtomicUsize,
     writes: AtomicUsize,
+    /// Milliseconds each write waits before it applies.
+    delay_ms: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -48,13 +52,24 @@ impl MemoryHistory {
         self.fail_writes.store(n, Ordering::SeqCst);
     }
 
+    /// Makes every write wait `delay` before it applies.
+    pub fn delay_writes(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
     /// Writes that succeeded so far.
     pub fn writes(&self) -> usize {
         self.writes.load(Ordering::SeqCst)
     }
 
-    /// Fails the write when one is due to fail; else counts it.
-    fn write(&self) -> Result<()> {
+    /// Waits the write delay, then fails the write when one is due to fail; else
+    /// counts it.
+    async fn write(&self) -> Result<()> {
+        let delay = self.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
         let due = self
             .fail_writes
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
@@ -211,7 +226,7 @@ impl History for MemoryHistory {
     }
 
     async fn write_message(&self, message: &StoredMessage) -> Result<()> {
-        self.write()?;
+        self.write().await?;
         let mut state = self.state.lock();
         if let Some(nonce) = &message.nonce {
             state.nonces.insert(
@@ -236,7 +251,7 @@ impl History for MemoryHistory {
         edited_at: u64,
         _offset: u64,
     ) -> Result<StoredMessage> {
-        self.write()?;
+        self.write().await?;
         let mut state = self.state.lock();
         state.edits.entry(current.id.get()).or_default().push(Edit {
             content: current.content.clone(),
@@ -260,7 +275,7 @@ impl History for MemoryHistory {
         deleted_at: u64,
         _offset: u64,
     ) -> Result<()> {
-        self.write()?;
+        self.write().await?;
         if let Some(row) = self
             .state
             .lock()
@@ -281,7 +296,7 @@ impl History for MemoryHistory {
         emoji: &str,
         offset: u64,
     ) -> Result<()> {
-        self.write()?;
+        self.write().await?;
         let mut state = self.state.lock();
         let rows = state.reactions.entry(message.get()).or_default();
         if !rows.iter().any(|(e, u, _)| e == emoji && *u == user) {
@@ -298,7 +313,7 @@ impl History for MemoryHistory {
         emoji: &str,
         _offset: u64,
     ) -> Result<()> {
-        self.write()?;
+        self.write().await?;
         if let Some(rows) = self.state.lock().reactions.get_mut(&message.get()) {
             rows.retain(|(e, u, _)| !(e == emoji && *u == user));
         }
@@ -306,7 +321,7 @@ impl History for MemoryHistory {
     }
 
     async fn delete_channel(&self, channel: ChannelId, _final_offset: u64) -> Result<()> {
-        self.write()?;
+        self.write().await?;
         let mut state = self.state.lock();
         let gone: Vec<u64> = state
             .messages

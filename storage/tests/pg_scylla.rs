@@ -1,0 +1,272 @@
+//! The PostgreSQL+ScyllaDB composite when history writes fail, on the local PostgreSQL
+//! (`DATABASE_URL`, a schema per test) with the in-memory history failing writes on
+//! purpose: the event is not acknowledged, its offset is a gap, what it did in
+//! PostgreSQL is undone, and the channel goes on. Prints "skipped" without
+//! `DATABASE_URL`. (The same checks against a real cluster need a way to make
+//! ScyllaDB fail one write, which no test here has.)
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+#[path = "conformance/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::sync::Arc;
+
+use protocol::{Attachment, AttachmentId};
+use storage::backend::pg_scylla::MemoryHistory;
+use storage::backend::{PgScyllaStore, PostgresStore};
+use storage::{AttachmentRecord, DynStore, EventWrite, Outcome, Page, SearchQuery, StoreError};
+use support::{group, new_message, next_id, now_ms, offset, send, user};
+
+/// The composite over a fresh schema and a history that can fail; `None` without a
+/// `postgres://` `DATABASE_URL`.
+async fn open() -> Option<(DynStore, Arc<MemoryHistory>, Schema)> {
+    let url = match std::env::var("DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => url,
+        _ => {
+            println!("skipped: DATABASE_URL unset or not postgres://");
+            return None;
+        }
+    };
+    let schema = format!("l4t_{}", support::token());
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let pg = PostgresStore::connect(&format!("{url}{separator}schema={schema}"))
+        .await
+        .unwrap();
+    let history = Arc::new(MemoryHistory::new());
+    let store: DynStore = Arc::new(PgScyllaStore::new(pg, history.clone()));
+    Some((store, history, Schema { url, name: schema }))
+}
+
+/// Drops the test's schema at the end.
+struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Schema {
+    async fn drop_now(self) {
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+            .await
+            .unwrap();
+    }
+}
+
+fn search_for(text: &str) -> SearchQuery {
+    SearchQuery {
+        text: text.into(),
+        limit: 10,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_history_write_is_not_acknowledged_and_leaves_a_gap() {
+    let Some((store, history, schema)) = open().await else {
+        return;
+    };
+    let ann = user(&store).await;
+    let bob = user(&store).await;
+    let channel = group(&store, ann.id, &[bob.id]).await.id;
+    let (first, _) = send(&store, channel, ann.id, "before").await;
+
+    // An attachment the failed message claims, and a reaction that depends on it.
+    let attachment: AttachmentId = next_id();
+    store
+        .create_attachment(AttachmentRecord {
+            attachment: Attachment {
+                id: attachment,
+                filename: "a.txt".into(),
+                content_type: "text/plain".into(),
+                size: 3,
+                url: format!("/media/{attachment}/a.txt"),
+                width: None,
+                height: None,
+                thumbnail_url: None,
+            },
+            uploader_id: ann.id,
+            message_id: None,
+            created_at: now_ms(),
+        })
+        .await
+        .unwrap();
+    let mut lost = new_message(channel, ann.id, "zebracorn lost");
+    lost.attachment_ids = vec![attachment];
+    lost.nonce = Some("n-lost".into());
+    let lost_id = lost.id;
+    history.fail_next_writes(1);
+    let outcomes = store
+        .append_events(vec![
+            EventWrite::CreateMessage(lost.clone()),
+            EventWrite::AddReaction {
+                channel,
+                message: lost_id,
+                user: bob.id,
+                emoji: "x".into(),
+                max_distinct: 20,
+            },
+        ])
+        .await
+        .unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Err(StoreError::Unavailable(_)))),
+        "{outcomes:?}"
+    );
+    // Both offsets were reserved: the channel moved by two, with nothing behind them.
+    assert_eq!(offset(&store, channel).await, 3);
+    assert_eq!(store.message(lost_id).await.unwrap(), None);
+    // Undone in PostgreSQL: not searchable, not unread, not the last message, and the
+    // attachment can be claimed again.
+    assert_eq!(store.search(&search_for("zebracorn")).await.unwrap().1, 0);
+    let seen = store.channel_for(channel, bob.id).await.unwrap().unwrap();
+    assert_eq!(seen.unread_count, 1);
+    assert_eq!(seen.last_message_id, Some(first.id));
+    assert_eq!(
+        store
+            .attachment(attachment)
+            .await
+            .unwrap()
+            .unwrap()
+            .message_id,
+        None
+    );
+
+    // The sender retries with the same nonce: stored now, attachment and all, at the
+    // next offset (the gap stays).
+    let (again, at) = store.create_message(lost).await.unwrap();
+    assert_eq!(at, 4);
+    assert_eq!(again.attachments.len(), 1);
+    assert_eq!(store.search(&search_for("zebracorn")).await.unwrap().1, 1);
+    let page = store.messages(channel, Page::Latest, 10).await.unwrap();
+    assert_eq!(
+        page.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![lost_id, first.id]
+    );
+    schema.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_leaves_the_batchs_other_messages_acknowledged() {
+    let Some((store, history, schema)) = open().await else {
+        return;
+    };
+    let ann = user(&store).await;
+    let channel = group(&store, ann.id, &[]).await.id;
+    let a = new_message(channel, ann.id, "first");
+    let b = new_message(channel, ann.id, "second");
+    history.fail_next_writes(1);
+    let outcomes = store
+        .append_events(vec![
+            EventWrite::CreateMessage(a.clone()),
+            EventWrite::CreateMessage(b.clone()),
+        ])
+        .await
+        .unwrap();
+    let failed: Vec<bool> = outcomes.iter().map(Result::is_err).collect();
+    assert_eq!(failed.iter().filter(|f| **f).count(), 1, "{outcomes:?}");
+    for (outcome, id) in outcomes.iter().zip([a.id, b.id]) {
+        let stored = store.message(id).await.unwrap();
+        match outcome {
+            Ok(Outcome::Event { .. }) => assert!(stored.is_some()),
+            Err(StoreError::Unavailable(_)) => assert!(stored.is_none()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(offset(&store, channel).await, 2);
+    schema.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_delete_is_retried_into_agreement() {
+    let Some((store, history, schema)) = open().await else {
+        return;
+    };
+    let ann = user(&store).await;
+    let bob = user(&store).await;
+    let channel = group(&store, ann.id, &[bob.id]).await.id;
+    let (message, _) = send(&store, channel, ann.id, "quokka").await;
+    history.fail_next_writes(1);
+    let err = store
+        .delete_message(message.id, now_ms())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    // History still has it (the write failed); the retry finds it there and deletes.
+    assert!(store
+        .message(message.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .deleted_at
+        .is_none());
+    let at = store.delete_message(message.id, now_ms()).await.unwrap();
+    assert_eq!(at, Some(3));
+    assert!(store
+        .message(message.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .deleted_at
+        .is_some());
+    assert_eq!(store.search(&search_for("quokka")).await.unwrap().1, 0);
+    let seen = store.channel_for(channel, bob.id).await.unwrap().unwrap();
+    assert_eq!((seen.unread_count, seen.last_message_id), (0, None));
+    schema.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_of_one_channel_from_many_tasks_keep_history_and_offsets_in_step() {
+    let Some((store, history, schema)) = open().await else {
+        return;
+    };
+    let ann = user(&store).await;
+    let channel = group(&store, ann.id, &[]).await.id;
+    // Writes as slow as a remote cluster's leave room for the next batch to read
+    // history before the first one's rows are there.
+    history.delay_writes(std::time::Duration::from_millis(50));
+    // Every task sends the same message (same nonce): exactly one is stored, and
+    // no batch misses it (the advisory lock keeps a batch from reading history
+    // before the previous one's rows are written).
+    let mut first = new_message(channel, ann.id, "once");
+    first.nonce = Some("same".into());
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, first) = (store.clone(), first.clone());
+            tokio::spawn(async move {
+                store
+                    .append_events(vec![EventWrite::CreateMessage(first)])
+                    .await
+                    .unwrap()
+                    .pop()
+                    .unwrap()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut events = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Outcome::Event { .. } => events += 1,
+            Outcome::Duplicate(m) => assert_eq!(m.id, first.id),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(events, 1);
+    assert_eq!(offset(&store, channel).await, 1);
+    assert_eq!(
+        store
+            .messages(channel, Page::Latest, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    schema.drop_now().await;
+}
