@@ -17,6 +17,9 @@ fn layer4(dir: &std::path::Path, args: &[&str]) -> Command {
         "REDIS_URL",
         "API_PORT",
         "WS_PORT",
+        // An operator's shell has no backtrace settings; a test runner's may.
+        "RUST_BACKTRACE",
+        "RUST_LIB_BACKTRACE",
     ] {
         cmd.env_remove(var);
     }
