@@ -61,7 +61,14 @@ impl EventStore for PgScyllaStore {
         channels.sort_unstable();
         channels.dedup();
         let mut locks = ChannelLocks::lock(self.pg.client().await?, channels).await?;
-        let (mut outcomes, writes) = self.reserve(locks.client()?, batch).await?;
+        let (mut outcomes, writes) = match self.reserve(locks.client()?, batch).await {
+            Ok(reserved) => reserved,
+            Err(err) => {
+                // Rolled back; the connection is fine unless the unlock fails too.
+                locks.release().await;
+                return Err(err);
+            }
+        };
         let failed = write_rows(self.history.as_ref(), &writes).await;
         if failed.is_empty() {
             locks.release().await;
@@ -91,7 +98,13 @@ impl EventStore for PgScyllaStore {
                 )));
             }
         }
-        if let Err(err) = undo_creates(locks.client()?, &undo).await {
+        // Best effort: the outcomes stand whatever happens here (the written events
+        // are acknowledged), so no error leaves this point.
+        let undone = match locks.client() {
+            Ok(client) => undo_creates(client, &undo).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = undone {
             tracing::warn!(error = %err, "could not undo the index rows of unwritten messages");
         }
         locks.release().await;
