@@ -21,6 +21,13 @@ use support::{group, new_message, next_id, now_ms, offset, send, user};
 /// The composite over a fresh schema and a history that can fail; `None` without a
 /// `postgres://` `DATABASE_URL`.
 async fn open() -> Option<(DynStore, Arc<MemoryHistory>, Schema)> {
+    let (store, history, schema, _) = open_twice().await?;
+    Some((store, history, schema))
+}
+
+/// [`open`], plus a second store (its own pool) on the same schema and history: a
+/// second node.
+async fn open_twice() -> Option<(DynStore, Arc<MemoryHistory>, Schema, DynStore)> {
     let url = match std::env::var("DATABASE_URL") {
         Ok(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => url,
         _ => {
@@ -30,12 +37,13 @@ async fn open() -> Option<(DynStore, Arc<MemoryHistory>, Schema)> {
     };
     let schema = format!("l4t_{}", support::token());
     let separator = if url.contains('?') { '&' } else { '?' };
-    let pg = PostgresStore::connect(&format!("{url}{separator}schema={schema}"))
-        .await
-        .unwrap();
+    let with_schema = format!("{url}{separator}schema={schema}");
     let history = Arc::new(MemoryHistory::new());
+    let pg = PostgresStore::connect(&with_schema).await.unwrap();
     let store: DynStore = Arc::new(PgScyllaStore::new(pg, history.clone()));
-    Some((store, history, Schema { url, name: schema }))
+    let pg = PostgresStore::connect(&with_schema).await.unwrap();
+    let other: DynStore = Arc::new(PgScyllaStore::new(pg, history.clone()));
+    Some((store, history, Schema { url, name: schema }, other))
 }
 
 /// Drops the test's schema at the end.
@@ -268,5 +276,35 @@ async fn batches_of_one_channel_from_many_tasks_keep_history_and_offsets_in_step
             .len(),
         1
     );
+    schema.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_cancelled_midway_does_not_keep_its_channels_locked() {
+    let Some((store, history, schema, other_node)) = open_twice().await else {
+        return;
+    };
+    let ann = user(&store).await;
+    let channel = group(&store, ann.id, &[]).await.id;
+    history.delay_writes(std::time::Duration::from_millis(500));
+    let cut = tokio::time::timeout(
+        std::time::Duration::from_millis(100),
+        store.append_events(vec![EventWrite::CreateMessage(new_message(
+            channel, ann.id, "cut",
+        ))]),
+    )
+    .await;
+    assert!(cut.is_err(), "the batch was still writing history");
+    history.delay_writes(std::time::Duration::ZERO);
+    // Its connection was closed rather than pooled with the locks held: another node
+    // gets the channel at once, after the reserved (and never written) offset 1.
+    let next = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        other_node.create_message(new_message(channel, ann.id, "next")),
+    )
+    .await
+    .expect("the channel's lock was freed")
+    .unwrap();
+    assert_eq!(next.1, 2);
     schema.drop_now().await;
 }
