@@ -308,3 +308,28 @@ async fn a_batch_cancelled_midway_does_not_keep_its_channels_locked() {
     assert_eq!(next.1, 2);
     schema.drop_now().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_reports_history_apart_from_postgres() {
+    let Some((store, history, schema)) = open().await else {
+        return;
+    };
+    let names = |deps: &[(&str, storage::Result<()>)]| -> Vec<(String, bool)> {
+        deps.iter()
+            .map(|(name, answer)| ((*name).to_owned(), answer.is_ok()))
+            .collect()
+    };
+    let up = store.dependencies().await;
+    assert_eq!(
+        names(&up),
+        vec![("storage".into(), true), ("scylla".into(), true)]
+    );
+    history.set_down(true);
+    let down = store.dependencies().await;
+    assert_eq!(
+        names(&down),
+        vec![("storage".into(), true), ("scylla".into(), false)]
+    );
+    assert!(store.ping().await.is_err());
+    schema.drop_now().await;
+}

@@ -8,7 +8,7 @@
 //! Not a backend: `layer4` never builds it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -29,6 +29,8 @@ pub struct MemoryHistory {
     writes: AtomicUsize,
     /// Milliseconds each write waits before it applies.
     delay_ms: AtomicU64,
+    /// Whether `ping` fails, as a cluster that is down.
+    down: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -56,6 +58,11 @@ impl MemoryHistory {
     pub fn delay_writes(&self, delay: Duration) {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Makes `ping` fail (`true`) or answer again.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
     }
 
     /// Writes that succeeded so far.
@@ -109,6 +116,11 @@ impl MemoryHistory {
 #[async_trait]
 impl History for MemoryHistory {
     async fn ping(&self) -> Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable(
+                "memory history: down on purpose".into(),
+            ));
+        }
         Ok(())
     }
 
