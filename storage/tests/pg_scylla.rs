@@ -333,3 +333,38 @@ async fn readiness_reports_history_apart_from_postgres() {
     assert!(store.ping().await.is_err());
     schema.drop_now().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_landed_after_all_is_healed_by_the_retry() {
+    let Some((store, history, schema)) = open().await else {
+        return;
+    };
+    let ann = user(&store).await;
+    let bob = user(&store).await;
+    let channel = group(&store, ann.id, &[bob.id]).await.id;
+    let mut message = new_message(channel, ann.id, "wombat landed");
+    message.nonce = Some("n-landed".into());
+    history.land_next_failures(1);
+    let err = store.create_message(message.clone()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    // In history, but undone in PostgreSQL: not searchable, not unread.
+    assert!(store.message(message.id).await.unwrap().is_some());
+    assert_eq!(store.search(&search_for("wombat")).await.unwrap().1, 0);
+    // The retry finds it by its nonce (a batch answers the duplicate) and puts its
+    // index row back.
+    let retried = store
+        .append_events(vec![EventWrite::CreateMessage(message.clone())])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&retried[..], [Ok(Outcome::Duplicate(m))] if m.id == message.id),
+        "{retried:?}"
+    );
+    assert_eq!(store.search(&search_for("wombat")).await.unwrap().1, 1);
+    let seen = store.channel_for(channel, bob.id).await.unwrap().unwrap();
+    assert_eq!(
+        (seen.unread_count, seen.last_message_id),
+        (1, Some(message.id))
+    );
+    schema.drop_now().await;
+}

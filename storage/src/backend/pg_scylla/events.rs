@@ -701,6 +701,9 @@ impl Step<'_, '_, '_> {
                 .await?
             {
                 if let Some(stored) = self.overlay.message(first).await? {
+                    if let Err(err) = in_savepoint(self.tx, heal_index(self.tx, &stored)).await? {
+                        tracing::warn!(message = %stored.id, error = %err, "could not check the index row");
+                    }
                     let author = self.author(stored.author_id).await?;
                     return Ok(Ok((Outcome::Duplicate(stored.into_message(author)), None)));
                 }
@@ -718,7 +721,9 @@ impl Step<'_, '_, '_> {
             };
             let offset = reserve_offset(tx, id(new.channel_id), id(new.id)).await?;
             attach(tx, &attachments, id(new.id)).await?;
-            insert_index(tx, &new, &attachments, offset).await?;
+            IndexRow::new(&new, &attachments, offset)
+                .insert(tx, false)
+                .await?;
             Ok((attachments, author, offset))
         })
         .await?;
@@ -752,28 +757,106 @@ impl Step<'_, '_, '_> {
     }
 }
 
-/// The index row of a new message (search, unread counts, last message).
-async fn insert_index(
-    tx: &Transaction<'_>,
-    new: &NewMessage,
-    attachments: &[Attachment],
+/// A `message_index` row (search, unread counts, last message).
+pub(crate) struct IndexRow<'a> {
+    id: MessageId,
+    channel: ChannelId,
+    author: UserId,
+    created_at: u64,
+    deleted_at: Option<u64>,
+    has_attachment: bool,
     offset: u64,
-) -> Result<()> {
+    content: &'a str,
+}
+
+impl<'a> IndexRow<'a> {
+    /// The row of a new message with its claimed attachments and reserved offset.
+    pub(crate) fn new(new: &'a NewMessage, attachments: &[Attachment], offset: u64) -> Self {
+        Self {
+            id: new.id,
+            channel: new.channel_id,
+            author: new.author_id,
+            created_at: new.created_at,
+            deleted_at: None,
+            has_attachment: !attachments.is_empty(),
+            offset,
+            content: &new.content,
+        }
+    }
+
+    /// The row of a message as history holds it.
+    pub(crate) fn stored(message: &'a StoredMessage) -> Self {
+        Self {
+            id: message.id,
+            channel: message.channel_id,
+            author: message.author_id,
+            created_at: message.created_at,
+            deleted_at: message.deleted_at,
+            has_attachment: !message.attachments.is_empty(),
+            offset: message.offset,
+            content: &message.content,
+        }
+    }
+
+    /// Inserts it; a taken id is `Conflict`, or nothing at all when `heal` (the row
+    /// of a message history already has).
+    async fn insert(&self, tx: &Transaction<'_>, heal: bool) -> Result<u64> {
+        let sql = if heal {
+            "INSERT INTO message_index (id, channel_id, author_id, created_at, deleted_at, \
+             has_attachment, event_offset, search) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, to_tsvector('simple', $8)) \
+             ON CONFLICT (id) DO NOTHING"
+        } else {
+            "INSERT INTO message_index (id, channel_id, author_id, created_at, deleted_at, \
+             has_attachment, event_offset, search) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, to_tsvector('simple', $8))"
+        };
+        execute(
+            tx,
+            sql,
+            &[
+                &id(self.id),
+                &id(self.channel),
+                &id(self.author),
+                &int(self.created_at),
+                &self.deleted_at.map(int),
+                &self.has_attachment,
+                &int(self.offset),
+                &self.content,
+            ],
+        )
+        .await
+    }
+}
+
+/// Puts back what PostgreSQL lacks of a message history has: after a write reported
+/// as failed that had in fact landed (a timeout), its create was undone here while the
+/// row stayed there. A retry with its nonce finds it (a duplicate) and calls this:
+/// the index row, the claim of its attachments and the channel's last message come
+/// back. Changes nothing in the usual case (the row is there).
+async fn heal_index(tx: &Transaction<'_>, stored: &StoredMessage) -> Result<()> {
+    if IndexRow::stored(stored).insert(tx, true).await? == 0 {
+        return Ok(());
+    }
+    let ids: Vec<i64> = stored.attachments.iter().map(|a| id(a.id)).collect();
     execute(
         tx,
-        "INSERT INTO message_index (id, channel_id, author_id, created_at, has_attachment, \
-         event_offset, search) VALUES ($1, $2, $3, $4, $5, $6, to_tsvector('simple', $7))",
-        &[
-            &id(new.id),
-            &id(new.channel_id),
-            &id(new.author_id),
-            &int(new.created_at),
-            &!attachments.is_empty(),
-            &int(offset),
-            &new.content,
-        ],
+        "UPDATE attachments a SET message_id = $2, position = p.position - 1 \
+         FROM unnest($1::bigint[]) WITH ORDINALITY AS p (id, position) \
+         WHERE a.id = p.id AND a.message_id IS NULL",
+        &[&ids, &id(stored.id)],
     )
     .await?;
+    if stored.deleted_at.is_none() {
+        execute(
+            tx,
+            "UPDATE channels SET last_message_id = GREATEST(COALESCE(last_message_id, 0), $2) \
+             WHERE id = $1",
+            &[&id(stored.channel_id), &id(stored.id)],
+        )
+        .await?;
+    }
+    tracing::info!(message = %stored.id, "index row put back for a message found in history");
     Ok(())
 }
 

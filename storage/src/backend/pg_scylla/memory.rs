@@ -31,6 +31,9 @@ pub struct MemoryHistory {
     delay_ms: AtomicU64,
     /// Whether `ping` fails, as a cluster that is down.
     down: AtomicBool,
+    /// New messages still to write and then report as failed (a timeout after the
+    /// write landed).
+    land_failures: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +61,12 @@ impl MemoryHistory {
     pub fn delay_writes(&self, delay: Duration) {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Makes the next `n` new messages be written and then reported as failed, as a
+    /// write whose answer timed out after it landed.
+    pub fn land_next_failures(&self, n: usize) {
+        self.land_failures.store(n, Ordering::SeqCst);
     }
 
     /// Makes `ping` fail (`true`) or answer again.
@@ -253,6 +262,14 @@ impl History for MemoryHistory {
         let mut row = message.clone();
         row.reactions = Vec::new();
         state.messages.insert(message.id.get(), row);
+        let landed_failure =
+            self.land_failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if landed_failure.is_ok() {
+            return Err(StoreError::Unavailable(
+                "memory history: written, then timed out on purpose".into(),
+            ));
+        }
         Ok(())
     }
 
