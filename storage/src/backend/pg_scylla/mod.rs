@@ -28,21 +28,28 @@
 //! batches of one with the one-item contracts mapped onto the outcomes.
 //!
 //! Each `impl <Aggregate>Store` lives in the file named after its trait's module, as
-//! in the other backends; the pure delegations to PostgreSQL are short.
+//! in the other backends; the pure delegations to PostgreSQL are short. A batch's
+//! parts: [`locks`] (held across both phases), [`overlay`] and [`step`] (phase 1's
+//! decisions), [`index`] (`message_index`), [`writes`] (phase 2).
 
 mod attachments;
 mod blocks;
 mod channels;
 mod events;
 pub mod history;
+mod index;
+mod locks;
 mod members;
 pub mod memory;
 mod messages;
 mod mutes;
+mod overlay;
 mod reactions;
 mod receipts;
 mod search;
+mod step;
 mod users;
+mod writes;
 
 use std::collections::HashMap;
 use std::sync::Arc;

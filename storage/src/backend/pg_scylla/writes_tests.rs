@@ -1,12 +1,15 @@
 //! The parts of a batch that need no server: how history writes are grouped, what a
-//! failed write takes down with it, the reaction decisions and the overlay's counts.
+//! failed write takes down with it, the reaction decisions and the overlay.
 #![allow(clippy::unwrap_used)]
 
 use protocol::{ChannelId, MessageId, ReactionCount, UserId};
 
 use super::*;
 use crate::backend::pg_scylla::memory::MemoryHistory;
-use crate::ops::messages::Page;
+use crate::backend::pg_scylla::overlay::Overlay;
+use crate::backend::pg_scylla::step::{reaction_add, with_count};
+use crate::backend::scylla::ReactionState;
+use crate::ops::messages::{NewMessage, Page};
 
 fn stored(id: u64, offset: u64) -> StoredMessage {
     StoredMessage::new(
