@@ -53,6 +53,13 @@ struct Schema {
 }
 
 impl Schema {
+    /// The plain PostgreSQL backend on this schema.
+    async fn plain(&self) -> DynStore {
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        let url = format!("{}{separator}schema={}", self.url, self.name);
+        Arc::new(PostgresStore::connect(&url).await.unwrap())
+    }
+
     async fn drop_now(self) {
         let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
             .await
@@ -63,6 +70,30 @@ impl Schema {
             .await
             .unwrap();
     }
+}
+
+/// An attachment `uploader` uploaded, not yet attached.
+async fn upload(store: &DynStore, uploader: protocol::UserId) -> AttachmentId {
+    let attachment: AttachmentId = next_id();
+    store
+        .create_attachment(AttachmentRecord {
+            attachment: Attachment {
+                id: attachment,
+                filename: "a.txt".into(),
+                content_type: "text/plain".into(),
+                size: 3,
+                url: format!("/media/{attachment}/a.txt"),
+                width: None,
+                height: None,
+                thumbnail_url: None,
+            },
+            uploader_id: uploader,
+            message_id: None,
+            created_at: now_ms(),
+        })
+        .await
+        .unwrap();
+    attachment
 }
 
 fn search_for(text: &str) -> SearchQuery {
@@ -84,25 +115,7 @@ async fn a_failed_history_write_is_not_acknowledged_and_leaves_a_gap() {
     let (first, _) = send(&store, channel, ann.id, "before").await;
 
     // An attachment the failed message claims, and a reaction that depends on it.
-    let attachment: AttachmentId = next_id();
-    store
-        .create_attachment(AttachmentRecord {
-            attachment: Attachment {
-                id: attachment,
-                filename: "a.txt".into(),
-                content_type: "text/plain".into(),
-                size: 3,
-                url: format!("/media/{attachment}/a.txt"),
-                width: None,
-                height: None,
-                thumbnail_url: None,
-            },
-            uploader_id: ann.id,
-            message_id: None,
-            created_at: now_ms(),
-        })
-        .await
-        .unwrap();
+    let attachment = upload(&store, ann.id).await;
     let mut lost = new_message(channel, ann.id, "zebracorn lost");
     lost.attachment_ids = vec![attachment];
     lost.nonce = Some("n-lost".into());
@@ -366,5 +379,38 @@ async fn a_write_that_landed_after_all_is_healed_by_the_retry() {
         (seen.unread_count, seen.last_message_id),
         (1, Some(message.id))
     );
+    schema.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_channel_takes_its_messages_attachments_with_it() {
+    let Some((composite, _history, schema)) = open().await else {
+        return;
+    };
+    // Migration 0002 turned the attachments' foreign key into a trigger on both
+    // message tables: the same cascade for either backend, threads included.
+    let plain = schema.plain().await;
+    for store in [&plain, &composite] {
+        let ann = user(store).await;
+        let channel = group(store, ann.id, &[]).await.id;
+        let mut thread = support::new_group(ann.id, &[], &support::token());
+        thread.kind = protocol::ChannelKind::Thread;
+        thread.parent_id = Some(channel);
+        let thread = store.create_channel(thread).await.unwrap().id;
+        let kept = upload(store, ann.id).await;
+        let mut attached = Vec::new();
+        for place in [channel, thread] {
+            let attachment = upload(store, ann.id).await;
+            let mut message = new_message(place, ann.id, "with a file");
+            message.attachment_ids = vec![attachment];
+            store.create_message(message).await.unwrap();
+            attached.push(attachment);
+        }
+        assert!(store.delete_channel(channel).await.unwrap());
+        for attachment in attached {
+            assert_eq!(store.attachment(attachment).await.unwrap(), None);
+        }
+        assert!(store.attachment(kept).await.unwrap().is_some());
+    }
     schema.drop_now().await;
 }
