@@ -44,6 +44,13 @@ pub struct StoreArgs {
     /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&pool_size=N]`.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+    /// ScyllaDB for message history, beside a postgres:// DATABASE_URL:
+    /// `scylla://[USER:PASSWORD@]HOST[:PORT][,HOST[:PORT]...][?replication_factor=N]`.
+    #[arg(long, env = "SCYLLA_URI")]
+    pub scylla_uri: Option<String>,
+    /// The ScyllaDB keyspace of the history (created when missing).
+    #[arg(long, env = "SCYLLA_KEYSPACE", default_value = "layer4")]
+    pub scylla_keyspace: String,
     /// Snowflake worker id (0-1023), unique per process in a cluster.
     #[arg(long, env = "WORKER_ID", default_value_t = 0)]
     pub worker_id: u16,

@@ -23,13 +23,17 @@ const MIN_SECRET_BYTES: usize = 32;
 pub async fn dev(args: DevArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.store.data_dir)
         .with_context(|| format!("creating {}", args.store.data_dir.display()))?;
-    let db = match database(&args.store) {
+    let db = match Database::from_url(args.store.database_url.as_deref(), &args.store.data_dir) {
         Ok(db) => db,
         Err(err) => {
             tracing::warn!("{err:#}; `layer4 dev` uses SQLite under DATA_DIR");
             Database::Sqlite(args.store.data_dir.join("layer4.db"))
         }
-    };
+    }
+    .with_scylla(
+        args.store.scylla_uri.as_deref(),
+        &args.store.scylla_keyspace,
+    )?;
     let store = db.open().await?;
     let secret = match args.jwt_secret {
         Some(secret) => checked_secret(secret)?,
@@ -253,9 +257,11 @@ fn apply_api_args(config: &mut api::ApiConfig, args: &crate::cli::ApiArgs) {
     config.cors_origins = args.cors_origins.clone();
 }
 
-/// The database of `DATABASE_URL`, or SQLite under `DATA_DIR`.
+/// The database of `DATABASE_URL`, or SQLite under `DATA_DIR`; with `SCYLLA_URI`,
+/// history in ScyllaDB beside PostgreSQL.
 fn database(args: &StoreArgs) -> anyhow::Result<Database> {
-    Database::from_url(args.database_url.as_deref(), &args.data_dir)
+    Database::from_url(args.database_url.as_deref(), &args.data_dir)?
+        .with_scylla(args.scylla_uri.as_deref(), &args.scylla_keyspace)
 }
 
 fn checked_secret(secret: String) -> anyhow::Result<Vec<u8>> {

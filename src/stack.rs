@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::bail;
 use bus::{DynBus, LocalBus};
 use service::{Chat, ChatConfig};
-use storage::backend::{PostgresStore, SqliteStore};
+use storage::backend::{PgScyllaStore, PostgresStore, SqliteStore};
 use storage::DynStore;
 use tokio::sync::oneshot;
 
@@ -50,6 +50,16 @@ pub enum Database {
     Sqlite(PathBuf),
     /// A PostgreSQL URL (`postgres://...`, see `storage::backend::postgres`).
     Postgres(String),
+    /// PostgreSQL with message history in ScyllaDB (`SCYLLA_URI`, see
+    /// `storage::backend::pg_scylla`).
+    PgScylla {
+        /// The PostgreSQL URL.
+        url: String,
+        /// `SCYLLA_URI`.
+        scylla_uri: String,
+        /// The keyspace history lives in.
+        keyspace: String,
+    },
 }
 
 impl std::fmt::Debug for Database {
@@ -80,11 +90,45 @@ impl Database {
         )
     }
 
+    /// With `SCYLLA_URI` (`None` or empty: as it is): history in ScyllaDB, which needs
+    /// PostgreSQL beside it (offsets, search and everything relational stay there).
+    pub fn with_scylla(self, scylla_uri: Option<&str>, keyspace: &str) -> anyhow::Result<Self> {
+        let scylla_uri = match scylla_uri {
+            None | Some("") => return Ok(self),
+            Some(uri) => uri.to_owned(),
+        };
+        match self {
+            Self::Postgres(url) => Ok(Self::PgScylla {
+                url,
+                scylla_uri,
+                keyspace: keyspace.to_owned(),
+            }),
+            Self::PgScylla { url, .. } => Ok(Self::PgScylla {
+                url,
+                scylla_uri,
+                keyspace: keyspace.to_owned(),
+            }),
+            Self::Sqlite(path) => bail!(
+                "SCYLLA_URI is set but the database is SQLite ({}): ScyllaDB history needs a postgres:// DATABASE_URL beside it",
+                path.display()
+            ),
+        }
+    }
+
     /// For logs and messages: the path, or the URL without its credentials.
     pub fn describe(&self) -> String {
         match self {
             Self::Sqlite(path) => path.display().to_string(),
             Self::Postgres(url) => redact(url),
+            Self::PgScylla {
+                url,
+                scylla_uri,
+                keyspace,
+            } => format!(
+                "{} with history in ScyllaDB at {} (keyspace {keyspace})",
+                redact(url),
+                redact(scylla_uri)
+            ),
         }
     }
 
@@ -96,6 +140,14 @@ impl Database {
             Self::Postgres(url) => match PostgresStore::connect(url).await {
                 Ok(store) => Ok(Arc::new(store)),
                 Err(err) => bail!("PostgreSQL at {}: {err}", redact(url)),
+            },
+            Self::PgScylla {
+                url,
+                scylla_uri,
+                keyspace,
+            } => match PgScyllaStore::connect(url, scylla_uri, keyspace).await {
+                Ok(store) => Ok(Arc::new(store)),
+                Err(err) => bail!("{}: {}", self.describe(), one_line(&err.to_string())),
             },
         }
     }
@@ -111,16 +163,31 @@ impl Database {
                 Ok(applied) => Ok(applied),
                 Err(err) => bail!("PostgreSQL at {}: {err}", redact(url)),
             },
+            Self::PgScylla {
+                url,
+                scylla_uri,
+                keyspace,
+            } => match PgScyllaStore::migrate_only(url, scylla_uri, keyspace).await {
+                Ok((pg, scylla)) => Ok(pg + scylla),
+                Err(err) => bail!("{}: {}", self.describe(), one_line(&err.to_string())),
+            },
         }
     }
 }
 
-/// A URL without its credentials (`scheme://***@host...`).
+/// An error text on one line (a driver's message may span several).
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A URL without its credentials (`scheme://***@host...`, or `***@host...` without a
+/// scheme).
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             format!("{}://***{}", &url[..scheme], &url[at..])
         }
+        (None, Some(at)) => format!("***{}", &url[at..]),
         _ => url.to_owned(),
     }
 }
@@ -194,5 +261,41 @@ mod tests {
         assert_eq!(pg.describe(), "postgres://***@h:5432/d?schema=a");
         let err = Database::from_url(Some("mysql://u:secret@h/d"), dir).unwrap_err();
         assert!(!err.to_string().contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn scylla_needs_postgres() {
+        let dir = Path::new("/data");
+        let pg = Database::from_url(Some("postgres://u:secret@h/d"), dir).unwrap();
+        assert_eq!(pg.clone().with_scylla(None, "layer4").unwrap(), pg);
+        assert_eq!(pg.clone().with_scylla(Some(""), "layer4").unwrap(), pg);
+        let both = pg
+            .with_scylla(Some("scylla://ann:pw@s1:9042"), "ks")
+            .unwrap();
+        assert_eq!(
+            both,
+            Database::PgScylla {
+                url: "postgres://u:secret@h/d".into(),
+                scylla_uri: "scylla://ann:pw@s1:9042".into(),
+                keyspace: "ks".into(),
+            }
+        );
+        assert_eq!(redact("ann:pw@s1,s2"), "***@s1,s2");
+        let described = both.describe();
+        assert!(
+            !described.contains("secret") && !described.contains("pw"),
+            "{described}"
+        );
+        let sqlite = Database::from_url(None, dir).unwrap();
+        let err = sqlite
+            .with_scylla(Some("scylla://s1"), "layer4")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SCYLLA_URI") && !err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn errors_fold_onto_one_line() {
+        assert_eq!(one_line("a\n  b\tc "), "a b c");
     }
 }

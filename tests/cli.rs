@@ -555,7 +555,7 @@ async fn migrate_on_postgres_applies_once() {
     let stdout = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(first.status.success(), "{first:?}");
     assert!(
-        stdout(&first).starts_with("1 migration(s) applied to postgres://"),
+        stdout(&first).starts_with("2 migration(s) applied to postgres://"),
         "{first:?}"
     );
     assert!(

@@ -2,8 +2,8 @@
 //!
 //! [`Store`] is the sum of one trait per aggregate ([`ops`]); callers hold an
 //! `Arc<dyn Store>`. Backends live in [`backend`]: SQLite (embedded, the single-node
-//! default) and PostgreSQL (several nodes, one database); ScyllaDB joins later behind
-//! the same traits. One conformance suite (`tests/conformance.rs`) runs on each.
+//! default), PostgreSQL (several nodes, one database) and PostgreSQL+ScyllaDB (history
+//! in ScyllaDB). One conformance suite (`tests/conformance.rs`) runs on each.
 //!
 //! Channel events (messages, edits, deletes, reactions, joins, leaves) move the channel
 //! offset in the same transaction as the write and return it, so offsets survive
@@ -51,6 +51,12 @@ pub trait Store:
 {
     /// Whether the backend answers (for `/readyz`).
     async fn ping(&self) -> Result<()>;
+
+    /// Each service the backend depends on, by name, and whether it answers
+    /// (`/readyz` reports them one by one). One, `storage`, unless a backend has more.
+    async fn dependencies(&self) -> Vec<(&'static str, Result<()>)> {
+        vec![("storage", self.ping().await)]
+    }
 }
 
 /// A shared handle to a backend.

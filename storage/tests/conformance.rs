@@ -7,7 +7,9 @@
 //! [`conformance_suite!`] macro turns the list of checks into one `#[tokio::test]` per
 //! backend and check. Adding a backend is one line at the bottom of this file plus an
 //! `open_*` function that returns `None` (and says it skipped) when the backend's
-//! environment variable is unset.
+//! environment variable is unset. PostgreSQL runs with `DATABASE_URL`; the
+//! PostgreSQL+ScyllaDB composite runs with both `DATABASE_URL` and `SCYLLA_URI`, and
+//! also, with `DATABASE_URL` alone, over an in-memory history (`pg_memory_history`).
 //!
 //! This suite is not about the service layer: storage does not check permissions.
 // The suite checks the backends themselves, raw writes included (clippy.toml bans
@@ -46,7 +48,8 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use storage::backend::{PostgresStore, SqliteStore};
+use storage::backend::pg_scylla::MemoryHistory;
+use storage::backend::{PgScyllaStore, PostgresStore, SqliteStore};
 use storage::DynStore;
 
 use support::Backend;
@@ -133,21 +136,11 @@ fn open_sqlite_file() -> Option<Backend> {
 /// its own (`?schema=`), so tests run in parallel on one shared database; the schema is
 /// dropped when the test ends. Can be reopened (a new pool on the same schema).
 fn open_postgres() -> Option<Backend> {
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        println!("skipped: DATABASE_URL unset");
-        return None;
-    };
-    if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
-        println!("skipped: DATABASE_URL is not a postgres:// URL");
-        return None;
-    }
-    let schema = format!("l4t_{}", support::token());
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let with_schema = format!("{url}{separator}schema={schema}");
+    let (with_schema, drop_schema) = postgres_schema()?;
     let store: DynStore = Arc::new(block_on(PostgresStore::connect(&with_schema)).unwrap());
     let reopen =
         move || -> DynStore { Arc::new(block_on(PostgresStore::connect(&with_schema)).unwrap()) };
-    Some(Backend::new(store, Some(Box::new(reopen))).keep(DropSchema { url, schema }))
+    Some(Backend::new(store, Some(Box::new(reopen))).keep(drop_schema))
 }
 
 /// Runs `future` to completion from synchronous code inside a multi-threaded test.
@@ -187,8 +180,99 @@ impl Drop for DropSchema {
     }
 }
 
+/// The PostgreSQL URL of a fresh schema for one test, and what drops it; `None` (having
+/// said why) without a `postgres://` `DATABASE_URL`.
+fn postgres_schema() -> Option<(String, DropSchema)> {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("skipped: DATABASE_URL unset");
+        return None;
+    };
+    if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        println!("skipped: DATABASE_URL is not a postgres:// URL");
+        return None;
+    }
+    let schema = format!("l4t_{}", support::token());
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let with_schema = format!("{url}{separator}schema={schema}");
+    Some((with_schema, DropSchema { url, schema }))
+}
+
+/// PostgreSQL+ScyllaDB: `DATABASE_URL` (a schema per test) and `SCYLLA_URI` (a keyspace
+/// per test, dropped when it ends). Can be reopened.
+fn open_pg_scylla() -> Option<Backend> {
+    let Ok(scylla_uri) = std::env::var("SCYLLA_URI") else {
+        println!("skipped: SCYLLA_URI unset");
+        return None;
+    };
+    let (url, drop_schema) = postgres_schema()?;
+    let keyspace = format!("l4t_{}", support::token());
+    let drop_keyspace = DropKeyspace {
+        uri: scylla_uri.clone(),
+        keyspace: keyspace.clone(),
+    };
+    let open = move || -> DynStore {
+        Arc::new(block_on(PgScyllaStore::connect(&url, &scylla_uri, &keyspace)).unwrap())
+    };
+    let store = open();
+    Some(Backend::new(store, Some(Box::new(open))).keep((drop_schema, drop_keyspace)))
+}
+
+/// PostgreSQL+history with the history in memory ([`MemoryHistory`]): every check of
+/// the composite itself (offsets reserved in PostgreSQL, the batch overlay, the index
+/// behind search and unread counts) on the local PostgreSQL, no ScyllaDB needed.
+/// Reopening keeps the same history.
+fn open_pg_memory() -> Option<Backend> {
+    let (url, drop_schema) = postgres_schema()?;
+    let history = Arc::new(MemoryHistory::new());
+    let open = move || -> DynStore {
+        let pg = block_on(PostgresStore::connect(&url)).unwrap();
+        Arc::new(PgScyllaStore::new(pg, history.clone()))
+    };
+    let store = open();
+    Some(Backend::new(store, Some(Box::new(open))).keep(drop_schema))
+}
+
+/// Drops a test's keyspace when the test ends.
+struct DropKeyspace {
+    uri: String,
+    keyspace: String,
+}
+
+impl Drop for DropKeyspace {
+    fn drop(&mut self) {
+        let (uri, keyspace) = (self.uri.clone(), self.keyspace.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let parsed = storage::backend::scylla::uri::parse_uri(&uri)
+                    .map_err(std::io::Error::other)?;
+                let mut builder = scylla::client::session_builder::SessionBuilder::new()
+                    .known_nodes(&parsed.nodes);
+                if let Some((user, password)) = &parsed.credentials {
+                    builder = builder.user(user, password);
+                }
+                let session = builder.build().await.map_err(std::io::Error::other)?;
+                session
+                    .query_unpaged(format!("DROP KEYSPACE IF EXISTS {keyspace}"), ())
+                    .await
+                    .map(drop)
+                    .map_err(std::io::Error::other)
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!(
+                "could not drop test keyspace {}: {dropped:?}",
+                self.keyspace
+            );
+        }
+    }
+}
+
 conformance_suite!(sqlite_memory, crate::open_sqlite_memory);
 conformance_suite!(sqlite_file, crate::open_sqlite_file);
 conformance_suite!(postgres, crate::open_postgres);
-// ScyllaDB joins here, gated on SCYLLA_URI (`open_scylla` prints "skipped: SCYLLA_URI
-// unset" and returns `None` when it is unset).
+conformance_suite!(pg_memory_history, crate::open_pg_memory);
+conformance_suite!(pg_scylla, crate::open_pg_scylla);

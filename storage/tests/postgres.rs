@@ -1,6 +1,7 @@
 //! PostgreSQL-only behaviour that the shared conformance suite cannot reach: the bulk
 //! path of a batch falling back to one item at a time when its write fails, and
-//! several nodes migrating one schema at once. Skipped without `DATABASE_URL`.
+//! several nodes migrating one schema at once. Skipped without `DATABASE_URL`. (The
+//! attachments' cascade of migration 0002 is checked in `pg_scylla.rs`.)
 #![allow(clippy::disallowed_methods)] // batches are appended directly, as the sequencer does
 #![allow(clippy::unwrap_used)]
 

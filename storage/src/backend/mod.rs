@@ -2,12 +2,15 @@
 //! layout file for file.
 //!
 //! SQLite is the embedded single-node default; PostgreSQL serves several nodes from one
-//! database. `tests/conformance.rs` holds the one suite every backend must pass.
+//! database; `pg_scylla` pairs PostgreSQL with the ScyllaDB history of `scylla` for
+//! deployments whose history outgrows one server. `tests/conformance.rs` holds the one suite every backend must pass.
 
+pub mod pg_scylla;
 pub mod postgres;
 pub mod scylla;
 pub mod sqlite;
 
+pub use pg_scylla::PgScyllaStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 

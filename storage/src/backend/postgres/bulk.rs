@@ -59,25 +59,36 @@ pub(super) struct Bulk {
     pending: Vec<Pending>,
 }
 
+/// Locks the rows of the batch's channels until the transaction ends, in id order (so
+/// batches that share channels queue instead of deadlocking); each existing channel's
+/// offset. Also the first step of the PostgreSQL+ScyllaDB backend's batches.
+pub(crate) async fn lock_channels(
+    tx: &Transaction<'_>,
+    batch: &[EventWrite],
+) -> Result<HashMap<i64, u64>> {
+    let mut channels: Vec<i64> = batch.iter().map(|item| id(item.channel())).collect();
+    channels.sort_unstable();
+    channels.dedup();
+    let mut offsets = HashMap::with_capacity(channels.len());
+    for row in query(
+        tx,
+        "SELECT id, event_offset FROM channels WHERE id = ANY($1) ORDER BY id \
+         FOR NO KEY UPDATE",
+        &[&channels],
+    )
+    .await?
+    {
+        offsets.insert(get::<i64>(&row, 0)?, super::codec::to_u64(get(&row, 1)?));
+    }
+    Ok(offsets)
+}
+
 impl Bulk {
     /// Locks the batch's channels (in id order, see `events.rs`) and reads what the
     /// bulk path needs to decide: their offsets, and which of the new messages' ids and
     /// nonces are taken.
     pub(super) async fn lock(tx: &Transaction<'_>, batch: &[EventWrite]) -> Result<Self> {
-        let mut channels: Vec<i64> = batch.iter().map(|item| id(item.channel())).collect();
-        channels.sort_unstable();
-        channels.dedup();
-        let mut offsets = HashMap::with_capacity(channels.len());
-        for row in query(
-            tx,
-            "SELECT id, event_offset FROM channels WHERE id = ANY($1) ORDER BY id \
-             FOR NO KEY UPDATE",
-            &[&channels],
-        )
-        .await?
-        {
-            offsets.insert(get::<i64>(&row, 0)?, super::codec::to_u64(get(&row, 1)?));
-        }
+        let offsets = lock_channels(tx, batch).await?;
         let news: Vec<&NewMessage> = batch
             .iter()
             .filter_map(|item| match item {

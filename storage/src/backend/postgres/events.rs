@@ -97,7 +97,10 @@ async fn flush(
 }
 
 /// The authors of the batch's new messages, by id (unknown ids are left out).
-async fn authors(tx: &Transaction<'_>, batch: &[EventWrite]) -> Result<HashMap<i64, User>> {
+pub(crate) async fn authors(
+    tx: &Transaction<'_>,
+    batch: &[EventWrite],
+) -> Result<HashMap<i64, User>> {
     let mut ids: Vec<i64> = batch
         .iter()
         .filter_map(|item| match item {
@@ -124,18 +127,28 @@ async fn authors(tx: &Transaction<'_>, batch: &[EventWrite]) -> Result<HashMap<i
 /// Applies one item inside its own savepoint. The outer `Err` means the transaction
 /// itself is lost (the batch must fail); the inner one is the item's own failure,
 /// already rolled back.
-async fn apply_in_savepoint(
+pub(crate) async fn apply_in_savepoint(
     tx: &Transaction<'_>,
     item: EventWrite,
     authors: &mut HashMap<i64, User>,
 ) -> Result<Result<Outcome>> {
+    in_savepoint(tx, apply(tx, item, authors)).await
+}
+
+/// Runs `work` (statements on `tx`) inside a savepoint: its `Err` is rolled back to the
+/// savepoint and answered as the inner one; the outer `Err` means the transaction
+/// itself is lost.
+pub(crate) async fn in_savepoint<T>(
+    tx: &Transaction<'_>,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<Result<T>> {
     tx.batch_execute("SAVEPOINT event_item").await.pg()?;
-    match apply(tx, item, authors).await {
-        Ok(outcome) => {
+    match work.await {
+        Ok(value) => {
             tx.batch_execute("RELEASE SAVEPOINT event_item")
                 .await
                 .pg()?;
-            Ok(Ok(outcome))
+            Ok(Ok(value))
         }
         Err(err) => {
             tx.batch_execute("ROLLBACK TO SAVEPOINT event_item; RELEASE SAVEPOINT event_item")

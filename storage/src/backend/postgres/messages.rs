@@ -31,7 +31,7 @@ use crate::error::{Result, StoreError};
 use crate::ops::messages::{Edit, MessageRecord, MessageStore, NewMessage, Page};
 
 /// The attachments of a new message, checked, in the order the sender listed them.
-async fn claim_attachments<C: GenericClient + Sync>(
+pub(crate) async fn claim_attachments<C: GenericClient + Sync>(
     c: &C,
     new: &NewMessage,
 ) -> Result<Vec<Attachment>> {
@@ -132,16 +132,65 @@ pub(super) async fn prepare_message<C: GenericClient + Sync>(
 /// Reserves the offset of a new message's `MESSAGE_RECEIVED` event: raises the
 /// channel's offset and last message, under the channel row's lock.
 pub(super) async fn reserve<C: GenericClient + Sync>(c: &C, message: &Prepared) -> Result<u64> {
+    reserve_offset(c, id(message.new.channel_id), id(message.new.id)).await
+}
+
+/// [`reserve`] by ids: the offset of `message`'s `MESSAGE_RECEIVED` in `channel`
+/// (`NotFound` when the channel does not exist). Also the reservation of the
+/// PostgreSQL+ScyllaDB backend, whose rows go to ScyllaDB.
+pub(crate) async fn reserve_offset<C: GenericClient + Sync>(
+    c: &C,
+    channel: i64,
+    message: i64,
+) -> Result<u64> {
     let row = query_opt(
         c,
         "UPDATE channels SET event_offset = event_offset + 1, \
          last_message_id = GREATEST(COALESCE(last_message_id, 0), $2) \
          WHERE id = $1 RETURNING event_offset",
-        &[&id(message.new.channel_id), &id(message.new.id)],
+        &[&channel, &message],
     )
     .await?
     .ok_or_else(no_channel)?;
     Ok(to_u64(get(&row, 0)?))
+}
+
+/// Marks the claimed `attachments` as attached to `message`, in the order listed.
+pub(crate) async fn attach<C: GenericClient + Sync>(
+    c: &C,
+    attachments: &[Attachment],
+    message: i64,
+) -> Result<()> {
+    if attachments.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = attachments.iter().map(|a| id(a.id)).collect();
+    execute(
+        c,
+        "UPDATE attachments a SET message_id = $2, position = p.position - 1 \
+         FROM unnest($1::bigint[]) WITH ORDINALITY AS p (id, position) WHERE a.id = p.id",
+        &[&ids, &message],
+    )
+    .await?;
+    Ok(())
+}
+
+/// After `message` of `channel` was deleted (or undone): when it was the channel's last
+/// message, the newest undeleted one of either table takes its place.
+pub(crate) async fn fix_last_message<C: GenericClient + Sync>(
+    c: &C,
+    channel: i64,
+    message: i64,
+) -> Result<()> {
+    execute(
+        c,
+        "UPDATE channels SET last_message_id = \
+         (SELECT MAX(id) FROM message_heads WHERE channel_id = $1 AND deleted_at IS NULL) \
+         WHERE id = $1 AND last_message_id = $2",
+        &[&channel, &message],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Writes a prepared message's rows with its reserved `offset`; the message as stored.
@@ -172,16 +221,7 @@ pub(super) async fn write_message<C: GenericClient + Sync>(
         ],
     )
     .await?;
-    if !attachments.is_empty() {
-        let ids: Vec<i64> = attachments.iter().map(|a| id(a.id)).collect();
-        execute(
-            c,
-            "UPDATE attachments a SET message_id = $2, position = p.position - 1 \
-             FROM unnest($1::bigint[]) WITH ORDINALITY AS p (id, position) WHERE a.id = p.id",
-            &[&ids, &message_id],
-        )
-        .await?;
-    }
+    attach(c, &attachments, message_id).await?;
     Ok(Message {
         id: new.id,
         channel_id: new.channel_id,
@@ -256,14 +296,7 @@ pub(super) async fn soft_delete<C: GenericClient + Sync>(
         &[&message, &int(deleted_at)],
     )
     .await?;
-    execute(
-        c,
-        "UPDATE channels SET last_message_id = \
-         (SELECT MAX(id) FROM messages WHERE channel_id = $1 AND deleted_at IS NULL) \
-         WHERE id = $1 AND last_message_id = $2",
-        &[&channel, &message],
-    )
-    .await?;
+    fix_last_message(c, channel, message).await?;
     bump_offset(c, channel).await
 }
 

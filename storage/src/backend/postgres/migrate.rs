@@ -17,10 +17,16 @@ use super::error::PgResultExt;
 use crate::error::Result;
 
 /// Every migration, by version, in order.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../../../migrations/postgres/0001_init.sql"),
-)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../../migrations/postgres/0002_message_index.sql"),
+    ),
+];
 
 /// Applies every migration the schema lacks (creating `schema` first when it is named
 /// and missing); returns how many were applied.

@@ -19,32 +19,32 @@
 //! the store recovers by itself when the database returns.
 //!
 //! **A separate history store.** [`events`] keeps the reservation of offsets (the
-//! channel row update) apart from the writing of the message rows, so a later
-//! backend can keep offsets here and write history rows elsewhere (DESIGN.md idea 8):
-//! reserve in this transaction, write the rows there.
+//! channel row update) apart from the writing of the message rows, so that the
+//! PostgreSQL+ScyllaDB backend (`super::pg_scylla`) keeps offsets here and writes
+//! history rows there (DESIGN.md idea 8), reusing these functions (`pub(crate)`).
 //!
 //! Each `impl <Aggregate>Store for PostgresStore` lives in the file named after its
 //! trait's module in [`crate::ops`], as in the SQLite backend; [`rows`] and [`view`]
 //! hold the row loaders they share, [`config`] the URL forms.
 
-mod attachments;
-mod blocks;
-mod bulk;
-mod channels;
-mod codec;
-mod config;
-mod error;
-mod events;
-mod members;
-mod messages;
-mod migrate;
-mod mutes;
-mod reactions;
-mod receipts;
-mod rows;
-mod search;
-mod users;
-mod view;
+pub(crate) mod attachments;
+pub(crate) mod blocks;
+pub(crate) mod bulk;
+pub(crate) mod channels;
+pub(crate) mod codec;
+pub(crate) mod config;
+pub(crate) mod error;
+pub(crate) mod events;
+pub(crate) mod members;
+pub(crate) mod messages;
+pub(crate) mod migrate;
+pub(crate) mod mutes;
+pub(crate) mod reactions;
+pub(crate) mod receipts;
+pub(crate) mod rows;
+pub(crate) mod search;
+pub(crate) mod users;
+pub(crate) mod view;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};

@@ -5,7 +5,8 @@
 //! mute. Non-members see no unread messages, no read position and no mute.
 //!
 //! The unread count is a count over `messages_channel (channel_id, id) INCLUDE
-//! (author_id, deleted_at)`: an index-only range scan from the last read message.
+//! (author_id, deleted_at)`: an index-only range scan from the last read message (and
+//! the same over `message_index` for messages whose rows live in ScyllaDB).
 
 use deadpool_postgres::GenericClient;
 use protocol::{Channel, ChannelKind, UserId};
@@ -26,10 +27,11 @@ macro_rules! record_select {
 
 /// The unread count of channel `c` for viewer `$viewer` with receipt `r`: other
 /// members' undeleted messages after the last read one (no receipt: all of them).
+/// `message_heads` is every message, whichever backend wrote it (migration 0002).
 macro_rules! unread_count {
     ($viewer:literal) => {
         concat!(
-            "(SELECT COUNT(*) FROM messages n WHERE n.channel_id = c.id \
+            "(SELECT COUNT(*) FROM message_heads n WHERE n.channel_id = c.id \
              AND n.id > COALESCE(r.message_id, -1) AND n.author_id <> ",
             $viewer,
             " AND n.deleted_at IS NULL)"

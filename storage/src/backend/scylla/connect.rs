@@ -55,17 +55,24 @@ impl ScyllaHistory {
     /// name is `Invalid`; a cluster that cannot be reached (or refuses the credentials)
     /// is `Unavailable`, each with a one-line message.
     pub async fn connect(uri: &str, keyspace: &str) -> Result<Self> {
+        Ok(Self::connect_migrated(uri, keyspace).await?.0)
+    }
+
+    /// [`ScyllaHistory::connect`], also answering the migration versions it applied
+    /// (what `layer4 migrate` reports).
+    pub async fn connect_migrated(uri: &str, keyspace: &str) -> Result<(Self, Vec<i32>)> {
         let parsed = parse_uri(uri).map_err(StoreError::Invalid)?;
         check_keyspace(keyspace).map_err(StoreError::Invalid)?;
         let session = open(&parsed).await?;
-        migrate_session(&session, keyspace, parsed.replication_factor).await?;
+        let applied = migrate_session(&session, keyspace, parsed.replication_factor).await?;
         let statements = prepare_all(&session).await?;
-        Ok(Self {
+        let history = Self {
             session,
             keyspace: keyspace.to_owned(),
             replication_factor: parsed.replication_factor,
             st: statements,
-        })
+        };
+        Ok((history, applied))
     }
 
     /// Applies the migrations not yet recorded (what `layer4 migrate` runs; `connect`

@@ -44,8 +44,9 @@
 //! new, the distinct-emoji cap) are reads ([`ScyllaHistory::nonce_owner`],
 //! [`ScyllaHistory::message`], [`ScyllaHistory::reaction_state`]) made by the caller
 //! while it is the channel's only writer: the sequencer serializes a channel's events
-//! (DESIGN.md idea 3), and across nodes the composite holds the channel's PostgreSQL
-//! row lock from those reads until the offsets are reserved.
+//! (DESIGN.md idea 3), and across nodes the composite (`super::pg_scylla`) holds the
+//! channel's PostgreSQL row lock from those reads until the offsets are reserved, and
+//! an advisory lock on the channel until the rows are written here.
 //!
 //! # Reads
 //!

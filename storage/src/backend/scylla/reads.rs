@@ -31,6 +31,20 @@ pub struct ReactionState {
     pub distinct: usize,
 }
 
+impl ReactionState {
+    /// The state for `user` adding `emoji`, from a message's `(emoji, user)` rows.
+    pub fn of(rows: &[(String, UserId)], user: UserId, emoji: &str) -> Self {
+        let mut distinct: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        Self {
+            mine: rows.iter().any(|r| r.0 == emoji && r.1 == user),
+            emoji_present: distinct.contains(&emoji),
+            distinct: distinct.len(),
+        }
+    }
+}
+
 impl ScyllaHistory {
     /// The channel of a message, if the message was ever written (deleted or not).
     pub async fn channel_of(&self, id: MessageId) -> Result<Option<ChannelId>> {
@@ -192,6 +206,17 @@ impl ScyllaHistory {
         user: UserId,
         emoji: &str,
     ) -> Result<ReactionState> {
+        let rows = self.reactions(channel, message).await?;
+        Ok(ReactionState::of(&rows, user, emoji))
+    }
+
+    /// Every reaction of `message` (of `channel`): `(emoji, user)`, the state a batch
+    /// of reaction writes decides on, item after item.
+    pub async fn reactions(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+    ) -> Result<Vec<(String, UserId)>> {
         let m = int(message.get());
         let rows: Vec<ReactionRow> = self
             .all_rows(
@@ -199,14 +224,10 @@ impl ScyllaHistory {
                 (int(channel.get()), bucket_of(message.get()), m, m),
             )
             .await?;
-        let mut distinct: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        Ok(ReactionState {
-            mine: rows.iter().any(|r| r.1 == emoji && uint(r.2) == user.get()),
-            emoji_present: distinct.contains(&emoji),
-            distinct: distinct.len(),
-        })
+        Ok(rows
+            .into_iter()
+            .map(|(_, emoji, user, _)| (emoji, to_id(user)))
+            .collect())
     }
 
     /// The buckets of a channel that hold messages.
