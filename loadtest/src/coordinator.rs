@@ -16,6 +16,7 @@ use crate::checks::Failures;
 use crate::metrics::{self, decode_hist, histogram, proc_sample, total, ProcSample, Progress};
 use crate::plan::{Control, Report, WorkerPlan};
 use crate::procs::Workers;
+use crate::scrape::Scraper;
 
 /// How the coordinator runs the phases.
 #[derive(Debug, Clone)]
@@ -28,6 +29,10 @@ pub struct Schedule {
     pub server_pids: Vec<u32>,
     /// Sample the servers (and the progress) every this often during the load (soak).
     pub sample_every: Option<Duration>,
+    /// Prometheus `/metrics` URLs whose `gateway_queued_bytes` each sample adds up (soak).
+    pub metrics_urls: Vec<String>,
+    /// Bearer token for them.
+    pub metrics_token: Option<String>,
 }
 
 /// One sample taken during the load phase.
@@ -45,6 +50,9 @@ pub struct Sample {
     pub mean_latency_ms: f64,
     /// Requests sent and not yet answered, all workers.
     pub unanswered: u64,
+    /// Bytes queued to connections and not yet written, all servers (`--metrics-url`;
+    /// `None` when not asked or when the read failed).
+    pub server_queued_bytes: Option<u64>,
 }
 
 /// Everything a run measured, merged over workers.
@@ -94,6 +102,14 @@ fn server_now(pids: &[u32]) -> anyhow::Result<ProcSample> {
 /// Runs the plans through every phase.
 pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Result<Outcome> {
     let pids = &schedule.server_pids;
+    let scraper = Scraper::new(
+        schedule.metrics_urls.clone(),
+        schedule.metrics_token.clone(),
+    )?;
+    if !scraper.is_empty() {
+        // A wrong URL fails now, not after a long run.
+        scraper.probe().await.context("--metrics-url")?;
+    }
     let conns: u64 = plans.iter().map(|p| p.conns.len() as u64).sum();
     let client_cpu_before = proc_sample("self")?.cpu_secs;
     let server_before = server_now(pids)?;
@@ -172,6 +188,17 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
                     let p = sum(&progress);
                     let dt = (now - last.0).as_secs_f64().max(1e-9);
                     let lat_n = p.latency_count.saturating_sub(last.2.latency_count);
+                    let server_queued_bytes = if scraper.is_empty() {
+                        None
+                    } else {
+                        match scraper.queued_bytes().await {
+                            Ok(bytes) => Some(bytes),
+                            Err(err) => {
+                                bar.println(format!("queue depth not read: {err:#}"));
+                                None
+                            }
+                        }
+                    };
                     samples.push(Sample {
                         t_secs: (now - load_started).as_secs_f64(),
                         server_rss_kib: server.rss_kib,
@@ -186,6 +213,7 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
                                 / 1000.0
                         },
                         unanswered: p.sent.saturating_sub(p.acked + p.errors.min(p.sent)),
+                        server_queued_bytes,
                     });
                     last = (now, server, p);
                 }

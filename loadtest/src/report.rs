@@ -231,7 +231,10 @@ pub fn table(f: &Figures, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "  {k}: {v}")?;
     }
     for s in &f.samples {
-        writeln!(out, "  t={:>6.1}s rss {:>8} KiB  cpu {:>4.2} cores  {:>9.0} deliveries/s  mean latency {:>8.1} ms  unanswered {}", s.t_secs, s.server_rss_kib, s.server_cpu_share, s.deliveries_per_sec, s.mean_latency_ms, s.unanswered)?;
+        let queued = s
+            .server_queued_bytes
+            .map_or(String::new(), |b| format!("  queued {b} B"));
+        writeln!(out, "  t={:>6.1}s rss {:>8} KiB  cpu {:>4.2} cores  {:>9.0} deliveries/s  mean latency {:>8.1} ms  unanswered {}{queued}", s.t_secs, s.server_rss_kib, s.server_cpu_share, s.deliveries_per_sec, s.mean_latency_ms, s.unanswered)?;
     }
     if f.failures.count == 0 {
         writeln!(out, "checks             passed: offsets contiguous, no duplicates, every acknowledged message received by every member")?;
