@@ -69,12 +69,34 @@ wait_tcp() {
   return 1
 }
 
+# A random base port in 42000-49989 whose next $1 ports are free right now (other load
+# tests on the machine may hold thousands of ephemeral ports in that range).
+free_base() {
+  local n=$1 base
+  for _ in $(seq 1 50); do
+    base=$((42000 + RANDOM % 7990))
+    if python3 -c '
+import socket, sys
+base, n = int(sys.argv[1]), int(sys.argv[2])
+held = []
+for port in range(base, base + n):
+    s = socket.socket()
+    s.bind(("127.0.0.1", port))
+    held.append(s)
+' "$base" "$n" 2>/dev/null; then
+      echo "$base"
+      return 0
+    fi
+  done
+  return 1
+}
+
 # `layer4 dev` on random ports; retries if something else holds them. SQLite in the
 # temporary folder whatever DATABASE_URL says (CI exports a PostgreSQL one for the tests).
 start_dev() {
   local attempt pid
-  for attempt in 1 2 3 4 5; do
-    api_port=$((42000 + RANDOM % 7990))
+  for attempt in 1 2 3 4 5 6 7 8; do
+    api_port=$(free_base 2) || return 1
     ws_port=$((api_port + 1))
     DATABASE_URL="" "$bin/layer4" dev --data-dir "$work/dev" --api-port "$api_port" \
       --ws-port "$ws_port" --shards 2 "${limits[@]}" >"$work/dev.log" 2>&1 &
@@ -87,7 +109,7 @@ start_dev() {
       logs=("$work/dev.log")
       return 0
     fi
-    echo "layer4 dev did not start on $api_port/$ws_port (attempt $attempt):"; tail -n 5 "$work/dev.log"
+    echo "layer4 dev did not start on $api_port/$ws_port (attempt $attempt):"; head -n 3 "$work/dev.log"
     stop_servers
   done
   return 1
@@ -99,8 +121,8 @@ start_dev() {
 start_cluster() {
   local attempt base api g1 g2 ok i
   redis_prefix="l4ltsmoke:$$:$RANDOM:"
-  for attempt in 1 2 3 4 5; do
-    base=$((42000 + RANDOM % 7990))
+  for attempt in 1 2 3 4 5 6 7 8; do
+    base=$(free_base 5) || return 1
     api_port=$base
     local run="$work/cluster-$attempt"
     mkdir -p "$run"
@@ -113,7 +135,7 @@ start_cluster() {
     pids=("$api")
     logs=("$run/api.log")
     if ! wait_http "$api" "http://127.0.0.1:$api_port/readyz"; then
-      echo "layer4 api did not start on $api_port (attempt $attempt):"; tail -n 5 "$run/api.log"
+      echo "layer4 api did not start on $api_port (attempt $attempt):"; head -n 3 "$run/api.log"
       stop_servers
       continue
     fi
@@ -140,7 +162,7 @@ start_cluster() {
       metrics="http://127.0.0.1:$((base + 3))/metrics,http://127.0.0.1:$((base + 4))/metrics"
       return 0
     fi
-    echo "cluster did not start at $base (attempt $attempt):"; tail -n 5 "$run"/g*.log
+    echo "cluster did not start at $base (attempt $attempt):"; head -n 3 "$run"/g*.log
     stop_servers
   done
   return 1

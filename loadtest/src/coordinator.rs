@@ -42,6 +42,8 @@ pub struct Sample {
     pub t_secs: f64,
     /// Server RSS, KiB (sum over pids).
     pub server_rss_kib: u64,
+    /// Its anonymous part (heap), KiB.
+    pub server_rss_anon_kib: u64,
     /// Server CPU used since the previous sample, as a share of one core.
     pub server_cpu_share: f64,
     /// Deliveries per second since the previous sample.
@@ -87,6 +89,8 @@ pub struct Outcome {
     pub failures: Failures,
     /// Server before connecting, after connecting, at load end, at the end.
     pub server: [ProcSample; 4],
+    /// Each `--server-pid` after connecting and at the end, in the order given.
+    pub server_per_pid: Vec<(ProcSample, ProcSample)>,
     /// Client CPU seconds (this process and its workers).
     pub client_cpu_secs: f64,
     /// Samples during the load (soak).
@@ -161,7 +165,8 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
     let connect_secs = connect_started.elapsed().as_secs_f64();
     let identified = progress.iter().map(|p| p.identified).sum::<u64>();
     tokio::time::sleep(schedule.settle_before_start).await;
-    let server_connected = server_now(pids)?;
+    let connected_per_pid = metrics::server_samples(pids)?;
+    let server_connected = total(&connected_per_pid);
 
     phase = "load";
     workers.broadcast(&Control::Start)?;
@@ -202,6 +207,7 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
                     samples.push(Sample {
                         t_secs: (now - load_started).as_secs_f64(),
                         server_rss_kib: server.rss_kib,
+                        server_rss_anon_kib: server.rss_anon_kib,
                         server_cpu_share: (server.cpu_secs - last.1.cpu_secs) / dt,
                         deliveries_per_sec: p.deliveries.saturating_sub(last.2.deliveries) as f64
                             / dt,
@@ -238,7 +244,8 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
     let mut results = Vec::new();
     gather!(Report::Done(result) => results.push(*result), None);
     let total_secs = load_started.elapsed().as_secs_f64();
-    let server_end = server_now(pids)?;
+    let end_per_pid = metrics::server_samples(pids)?;
+    let server_end = total(&end_per_pid);
     bar.finish_and_clear();
     workers.wait().await;
 
@@ -258,6 +265,7 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
         closes: BTreeMap::new(),
         failures: Failures::default(),
         server: [server_before, server_connected, server_load_end, server_end],
+        server_per_pid: connected_per_pid.into_iter().zip(end_per_pid).collect(),
         client_cpu_secs: proc_sample("self")?.cpu_secs - client_cpu_before,
         samples,
         sample_frame: None,

@@ -94,6 +94,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         let all = &o.samples;
         let checks = [
             growth("server RSS (KiB)", all, &|s| s.server_rss_kib as f64, 1.0),
+            growth("server heap (RssAnon, KiB)", all, &|s| s.server_rss_anon_kib as f64, 1.0),
             // Latency below 5 ms is noise, not growth.
             growth("mean latency (ms)", all, &|s| s.mean_latency_ms, 5.0),
             growth("unanswered requests", all, &|s| s.unanswered as f64, 10.0),
