@@ -119,3 +119,35 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(rss: u64, queued: Option<u64>) -> Sample {
+        Sample {
+            t_secs: 0.0,
+            server_rss_kib: rss,
+            server_rss_anon_kib: rss / 2,
+            server_cpu_share: 0.0,
+            deliveries_per_sec: 0.0,
+            mean_latency_ms: 0.0,
+            unanswered: 0,
+            server_queued_bytes: queued,
+        }
+    }
+
+    #[test]
+    fn quarters_compare_the_first_and_last_quarter() {
+        let s: Vec<Sample> = [10, 12, 50, 60, 70, 20, 30, 40]
+            .iter()
+            .map(|&r| sample(r, None))
+            .collect();
+        assert_eq!(
+            quarters(&s, |x| x.server_rss_kib as f64),
+            Some((11.0, 35.0))
+        );
+        // Fewer than four samples: nothing to judge.
+        assert_eq!(quarters(&s[..3], |x| x.server_rss_kib as f64), None);
+    }
+}
