@@ -210,9 +210,17 @@ pub struct SoakArgs {
     /// Seconds between samples.
     #[arg(long, default_value_t = 5)]
     pub sample_secs: u64,
-    /// Most growth allowed from the first to the last quarter of the samples, percent, of server RSS and of mean latency.
+    /// Most growth allowed from the first to the last quarter of the samples, percent, of server RSS, mean latency, unanswered requests and queued bytes.
     #[arg(long, default_value_t = 25.0)]
     pub max_growth_pct: f64,
+    /// Prometheus `/metrics` of each server (loopback; comma-separated): their
+    /// `gateway_queued_bytes` is sampled and checked for growth too. `layer4 dev` serves
+    /// it on the API port, `layer4 gateway` with `--metrics-port`.
+    #[arg(long = "metrics-url", env = "LT_METRICS", value_delimiter = ',')]
+    pub metrics_urls: Vec<String>,
+    /// Bearer token for `--metrics-url` (the server's METRICS_TOKEN).
+    #[arg(long, env = "LT_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// `ceiling`.

@@ -16,6 +16,7 @@ use crate::checks::Failures;
 use crate::metrics::{self, decode_hist, histogram, proc_sample, total, ProcSample, Progress};
 use crate::plan::{Control, Report, WorkerPlan};
 use crate::procs::Workers;
+use crate::scrape::Scraper;
 
 /// How the coordinator runs the phases.
 #[derive(Debug, Clone)]
@@ -28,6 +29,10 @@ pub struct Schedule {
     pub server_pids: Vec<u32>,
     /// Sample the servers (and the progress) every this often during the load (soak).
     pub sample_every: Option<Duration>,
+    /// Prometheus `/metrics` URLs whose `gateway_queued_bytes` each sample adds up (soak).
+    pub metrics_urls: Vec<String>,
+    /// Bearer token for them.
+    pub metrics_token: Option<String>,
 }
 
 /// One sample taken during the load phase.
@@ -37,6 +42,8 @@ pub struct Sample {
     pub t_secs: f64,
     /// Server RSS, KiB (sum over pids).
     pub server_rss_kib: u64,
+    /// Its anonymous part (heap), KiB.
+    pub server_rss_anon_kib: u64,
     /// Server CPU used since the previous sample, as a share of one core.
     pub server_cpu_share: f64,
     /// Deliveries per second since the previous sample.
@@ -45,6 +52,9 @@ pub struct Sample {
     pub mean_latency_ms: f64,
     /// Requests sent and not yet answered, all workers.
     pub unanswered: u64,
+    /// Bytes queued to connections and not yet written, all servers (`--metrics-url`;
+    /// `None` when not asked or when the read failed).
+    pub server_queued_bytes: Option<u64>,
 }
 
 /// Everything a run measured, merged over workers.
@@ -79,6 +89,8 @@ pub struct Outcome {
     pub failures: Failures,
     /// Server before connecting, after connecting, at load end, at the end.
     pub server: [ProcSample; 4],
+    /// Each `--server-pid` after connecting and at the end, in the order given.
+    pub server_per_pid: Vec<(ProcSample, ProcSample)>,
     /// Client CPU seconds (this process and its workers).
     pub client_cpu_secs: f64,
     /// Samples during the load (soak).
@@ -94,6 +106,14 @@ fn server_now(pids: &[u32]) -> anyhow::Result<ProcSample> {
 /// Runs the plans through every phase.
 pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Result<Outcome> {
     let pids = &schedule.server_pids;
+    let scraper = Scraper::new(
+        schedule.metrics_urls.clone(),
+        schedule.metrics_token.clone(),
+    )?;
+    if !scraper.is_empty() {
+        // A wrong URL fails now, not after a long run.
+        scraper.probe().await.context("--metrics-url")?;
+    }
     let conns: u64 = plans.iter().map(|p| p.conns.len() as u64).sum();
     let client_cpu_before = proc_sample("self")?.cpu_secs;
     let server_before = server_now(pids)?;
@@ -145,7 +165,8 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
     let connect_secs = connect_started.elapsed().as_secs_f64();
     let identified = progress.iter().map(|p| p.identified).sum::<u64>();
     tokio::time::sleep(schedule.settle_before_start).await;
-    let server_connected = server_now(pids)?;
+    let connected_per_pid = metrics::server_samples(pids)?;
+    let server_connected = total(&connected_per_pid);
 
     phase = "load";
     workers.broadcast(&Control::Start)?;
@@ -172,9 +193,21 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
                     let p = sum(&progress);
                     let dt = (now - last.0).as_secs_f64().max(1e-9);
                     let lat_n = p.latency_count.saturating_sub(last.2.latency_count);
+                    let server_queued_bytes = if scraper.is_empty() {
+                        None
+                    } else {
+                        match scraper.queued_bytes().await {
+                            Ok(bytes) => Some(bytes),
+                            Err(err) => {
+                                bar.println(format!("queue depth not read: {err:#}"));
+                                None
+                            }
+                        }
+                    };
                     samples.push(Sample {
                         t_secs: (now - load_started).as_secs_f64(),
                         server_rss_kib: server.rss_kib,
+                        server_rss_anon_kib: server.rss_anon_kib,
                         server_cpu_share: (server.cpu_secs - last.1.cpu_secs) / dt,
                         deliveries_per_sec: p.deliveries.saturating_sub(last.2.deliveries) as f64
                             / dt,
@@ -186,6 +219,7 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
                                 / 1000.0
                         },
                         unanswered: p.sent.saturating_sub(p.acked + p.errors.min(p.sent)),
+                        server_queued_bytes,
                     });
                     last = (now, server, p);
                 }
@@ -210,7 +244,8 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
     let mut results = Vec::new();
     gather!(Report::Done(result) => results.push(*result), None);
     let total_secs = load_started.elapsed().as_secs_f64();
-    let server_end = server_now(pids)?;
+    let end_per_pid = metrics::server_samples(pids)?;
+    let server_end = total(&end_per_pid);
     bar.finish_and_clear();
     workers.wait().await;
 
@@ -230,6 +265,7 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
         closes: BTreeMap::new(),
         failures: Failures::default(),
         server: [server_before, server_connected, server_load_end, server_end],
+        server_per_pid: connected_per_pid.into_iter().zip(end_per_pid).collect(),
         client_cpu_secs: proc_sample("self")?.cpu_secs - client_cpu_before,
         samples,
         sample_frame: None,

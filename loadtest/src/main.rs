@@ -7,7 +7,8 @@
 //! gateway cannot hide behind the same bug in its client. Layout: `cli` (flags),
 //! `provision` (HTTP API), `client` + `wire` + `session` (one WebSocket client),
 //! `checks` (exactly-once), `worker` + `procs` + `coordinator` (phases over
-//! processes), `scenarios/*`, `metrics` + `report` (figures), `ceiling`.
+//! processes), `scenarios/*`, `metrics` + `report` (figures), `scrape` (the servers'
+//! queue depth from `/metrics`), `ceiling`.
 
 mod ceiling;
 mod checks;
@@ -20,6 +21,7 @@ mod procs;
 mod provision;
 mod report;
 mod scenarios;
+mod scrape;
 mod session;
 mod wire;
 mod worker;

@@ -224,6 +224,9 @@ pub struct ProcSample {
     pub cpu_secs: f64,
     /// Resident set size, KiB.
     pub rss_kib: u64,
+    /// Its anonymous part (heap, stacks), KiB: RSS minus mapped files such as the binary
+    /// and a memory-mapped SQLite database, which grow with the file, not with a leak.
+    pub rss_anon_kib: u64,
 }
 
 /// Reads `/proc/<pid>/stat` and `/proc/<pid>/status` (`pid` may be `self` or `thread-self`).
@@ -242,13 +245,19 @@ pub fn proc_sample(pid: &str) -> anyhow::Result<ProcSample> {
     // `after` starts at field 3, so utime (14) is index 11 and stime (15) index 12.
     let cpu_secs = tick(11)? + tick(12)?;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss_kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    Ok(ProcSample { cpu_secs, rss_kib })
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok(ProcSample {
+        cpu_secs,
+        rss_kib: field("VmRSS:"),
+        rss_anon_kib: field("RssAnon:"),
+    })
 }
 
 /// Samples every server pid; missing processes are an error (a crashed server).
@@ -263,6 +272,7 @@ pub fn total(samples: &[ProcSample]) -> ProcSample {
         .fold(ProcSample::default(), |a, s| ProcSample {
             cpu_secs: a.cpu_secs + s.cpu_secs,
             rss_kib: a.rss_kib + s.rss_kib,
+            rss_anon_kib: a.rss_anon_kib + s.rss_anon_kib,
         })
 }
 
@@ -293,6 +303,7 @@ mod tests {
     fn reads_its_own_proc_entry() -> anyhow::Result<()> {
         let s = proc_sample("self")?;
         assert!(s.rss_kib > 0);
+        assert!(s.rss_anon_kib > 0 && s.rss_anon_kib <= s.rss_kib);
         assert!(s.cpu_secs >= 0.0);
         Ok(())
     }

@@ -54,6 +54,19 @@ pub struct ServerFigures {
     pub rss_per_idle_conn_kib: f64,
     /// CPU seconds spent from before connecting until the load started.
     pub cpu_connect_secs: f64,
+    /// Each process on its own (a cluster: which node paid).
+    pub per_pid: Vec<PidFigures>,
+}
+
+/// One server process's share.
+#[derive(Debug, Serialize)]
+pub struct PidFigures {
+    /// Pid.
+    pub pid: u32,
+    /// CPU seconds from the load's start until the drain finished.
+    pub cpu_secs: f64,
+    /// RSS at the end, KiB.
+    pub rss_kib_end: u64,
 }
 
 /// Everything reported.
@@ -130,6 +143,15 @@ impl Figures {
                 rss_per_idle_conn_kib: (connected.rss_kib as f64 - before.rss_kib as f64)
                     / o.identified.max(1) as f64,
                 cpu_connect_secs: connected.cpu_secs - before.cpu_secs,
+                per_pid: pids
+                    .iter()
+                    .zip(&o.server_per_pid)
+                    .map(|(&pid, (connected, end))| PidFigures {
+                        pid,
+                        cpu_secs: end.cpu_secs - connected.cpu_secs,
+                        rss_kib_end: end.rss_kib,
+                    })
+                    .collect(),
             }
         });
         Self {
@@ -210,6 +232,14 @@ pub fn table(f: &Figures, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     if let Some(s) = &f.server {
         writeln!(out, "server {:?}     CPU {:.2} s (load+drain) -> {:.0} deliveries per server CPU-s; connecting cost {:.2} CPU-s", s.pids, s.cpu_secs, s.deliveries_per_cpu_sec, s.cpu_connect_secs)?;
+        if s.per_pid.len() > 1 {
+            let each: Vec<String> = s
+                .per_pid
+                .iter()
+                .map(|p| format!("{} {:.2} CPU-s, {} KiB", p.pid, p.cpu_secs, p.rss_kib_end))
+                .collect();
+            writeln!(out, "server per pid     {}", each.join("; "))?;
+        }
         writeln!(out, "server RSS         {} KiB before, {} KiB connected, {} KiB at the end: {:.2} KiB per idle identified connection", s.rss_kib_before, s.rss_kib_connected, s.rss_kib_end, s.rss_per_idle_conn_kib)?;
     }
     writeln!(
@@ -231,7 +261,10 @@ pub fn table(f: &Figures, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "  {k}: {v}")?;
     }
     for s in &f.samples {
-        writeln!(out, "  t={:>6.1}s rss {:>8} KiB  cpu {:>4.2} cores  {:>9.0} deliveries/s  mean latency {:>8.1} ms  unanswered {}", s.t_secs, s.server_rss_kib, s.server_cpu_share, s.deliveries_per_sec, s.mean_latency_ms, s.unanswered)?;
+        let queued = s
+            .server_queued_bytes
+            .map_or(String::new(), |b| format!("  queued {b} B"));
+        writeln!(out, "  t={:>6.1}s rss {:>8} KiB (anon {:>8})  cpu {:>4.2} cores  {:>9.0} deliveries/s  mean latency {:>8.1} ms  unanswered {}{queued}", s.t_secs, s.server_rss_kib, s.server_rss_anon_kib, s.server_cpu_share, s.deliveries_per_sec, s.mean_latency_ms, s.unanswered)?;
     }
     if f.failures.count == 0 {
         writeln!(out, "checks             passed: offsets contiguous, no duplicates, every acknowledged message received by every member")?;

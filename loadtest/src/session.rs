@@ -5,8 +5,13 @@
 //! state only through relaxed counters, batched histograms and, once at the end, the
 //! worker's totals. Requests carry ids and replies are matched by id; READY is taken as
 //! IDENTIFY's reply with or without the id (the gateway does not echo it yet).
+//!
+//! With several `--gateway` addresses (a cluster), connection `i` first connects to
+//! gateway `i % n` and each reconnect moves on to the next one, as a client behind a load
+//! balancer would land anywhere: resuming with `positions` is checked across nodes.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +35,12 @@ const EMOJI: [&str; 5] = ["👍", "🎉", "😂", "❤️", "🚀"];
 /// Far enough to mean "never" for a timer.
 const NEVER: Duration = Duration::from_secs(86_400);
 
+/// The gateway of connection `index`'s connect attempt `attempt` (0: the first): member
+/// `i` starts on gateway `i % n`, each reconnect moves to the next one.
+pub fn gateway_for(index: usize, attempt: usize, gateways: &[SocketAddr]) -> Option<SocketAddr> {
+    (!gateways.is_empty()).then(|| gateways[(index + attempt) % gateways.len()])
+}
+
 /// What an outstanding request was.
 #[derive(Debug)]
 struct Pending {
@@ -50,6 +61,8 @@ pub struct Session {
     user: u64,
     heartbeat: Duration,
     buf: Vec<u8>,
+    /// Connect attempts so far (the gateway of each is picked from it).
+    attempts: usize,
     /// Acked own messages not yet received back, and received ones not yet acked.
     acked_unseen: HashMap<u64, ()>,
     seen_unacked: HashMap<u64, (u64, u64)>,
@@ -80,6 +93,7 @@ impl Session {
             tracks: Tracks::default(),
             pending: HashMap::new(),
             next_id: 1,
+            attempts: 0,
             user: 0,
             heartbeat: Duration::from_secs(30),
             buf: Vec::with_capacity(256),
@@ -139,8 +153,9 @@ impl Session {
     /// Connects and identifies (with positions on a reconnect); sets the heartbeat.
     async fn connect(&mut self, resume: bool) -> anyhow::Result<Ws> {
         let source = client::source_for(self.plan.index, &self.shared.plan.sources);
-        let gateways = &self.shared.plan.gateways;
-        let gateway = gateways[self.plan.index % gateways.len()];
+        let gateway = gateway_for(self.plan.index, self.attempts, &self.shared.plan.gateways)
+            .context("no gateway address")?;
+        self.attempts += 1;
         let mut ws = client::open(gateway, source).await?;
         let positions = if resume {
             self.tracks.positions()
@@ -194,6 +209,7 @@ impl Session {
                     self.fail(problem);
                 }
                 Counters::bump(&self.shared.counters.identified);
+                self.count(&format!("READY from gateway {gateway}"));
                 return Ok(ws);
             }
             if inbound.t == "ERROR" {
@@ -551,13 +567,19 @@ impl Session {
             }
             "READY" => self.fail("READY after READY".into()),
             other => {
+                // The events without an offset of PROTOCOL.md section 7 by name; anything
+                // else under one key (the server's names cannot grow the map).
                 let key = match other {
-                    "TYPING_STARTED" => "received TYPING_STARTED",
-                    "READ_RECEIPT_UPDATED" => "received READ_RECEIPT_UPDATED",
-                    "USER_STATUS_CHANGED" => "received USER_STATUS_CHANGED",
-                    _ => "received other ephemeral events",
+                    "TYPING_STARTED"
+                    | "TYPING_STOPPED"
+                    | "READ_RECEIPT_UPDATED"
+                    | "USER_STATUS_CHANGED"
+                    | "CHANNEL_CREATED"
+                    | "CHANNEL_UPDATED"
+                    | "CHANNEL_DELETED" => format!("received {other}"),
+                    _ => "received other ephemeral events".to_owned(),
                 };
-                self.count(key);
+                self.count(&key);
             }
         }
         Ok(())
@@ -589,5 +611,25 @@ impl Session {
             *totals.closes.entry(k).or_default() += v;
         }
         totals.failures.merge(std::mem::take(&mut self.failures));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_spread_over_gateways_and_reconnects_move_on() {
+        let g: Vec<SocketAddr> = ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        let first: Vec<_> = (0..6).filter_map(|i| gateway_for(i, 0, &g)).collect();
+        assert_eq!(first, [g[0], g[1], g[2], g[0], g[1], g[2]]);
+        // Member 1 reconnects to gateway 2, then 0, then back to 1.
+        let later: Vec<_> = (1..4).filter_map(|a| gateway_for(1, a, &g)).collect();
+        assert_eq!(later, [g[2], g[0], g[1]]);
+        assert_eq!(gateway_for(7, 3, &g[..1]), Some(g[0]));
+        assert_eq!(gateway_for(0, 0, &[]), None);
     }
 }

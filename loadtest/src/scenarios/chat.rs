@@ -98,6 +98,8 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
         settle_before_start: Duration::from_secs(1),
         server_pids: c.server_pids.clone(),
         sample_every: None,
+        metrics_urls: Vec::new(),
+        metrics_token: None,
     };
     let params = json!({
         "users": users, "channels": args.channels, "zipf": args.zipf, "largest": largest,

@@ -44,6 +44,8 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<()> {
         settle_before_start: Duration::from_secs(2),
         server_pids: c.server_pids.clone(),
         sample_every: None,
+        metrics_urls: Vec::new(),
+        metrics_token: None,
     };
     let params = json!({
         "conns": args.conns, "conns_per_user": per_user, "idle_secs": args.idle_secs,

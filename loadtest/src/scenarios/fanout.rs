@@ -59,6 +59,8 @@ pub async fn run(args: FanoutArgs) -> anyhow::Result<()> {
         settle_before_start: Duration::from_secs(1),
         server_pids: c.server_pids.clone(),
         sample_every: None,
+        metrics_urls: Vec::new(),
+        metrics_token: None,
     };
     let params = json!({
         "members": members, "senders": senders, "window": args.window, "rate": args.rate,

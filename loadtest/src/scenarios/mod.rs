@@ -30,15 +30,19 @@ pub fn check_loopback(common: &Common) -> anyhow::Result<()> {
     if let Some(far) = common.gateway.iter().find(|g| !g.ip().is_loopback()) {
         bail!("--gateway {far} is not a loopback address");
     }
-    let host = common
-        .api
+    check_loopback_url(&common.api, "--api")
+}
+
+/// Refuses a URL (of `flag`) whose host is not in 127.0.0.0/8 or `localhost`.
+pub fn check_loopback_url(url: &str, flag: &str) -> anyhow::Result<()> {
+    let host = url
         .split("://")
         .nth(1)
         .and_then(|rest| rest.split(['/', ':']).next())
-        .context("--api must look like http://127.0.0.1:3000")?;
+        .with_context(|| format!("{flag} must look like http://127.0.0.1:3000"))?;
     let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if !loopback {
-        bail!("--api {} is not a loopback address", common.api);
+        bail!("{flag} {url} is not a loopback address");
     }
     Ok(())
 }

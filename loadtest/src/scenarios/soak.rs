@@ -1,8 +1,9 @@
 //! `soak`: the fanout shape at a steady open-loop rate for a long time, sampled every
-//! `--sample-secs`: server RSS, server CPU, deliveries per second, mean latency and
-//! requests unanswered. Fails when RSS or mean latency in the last quarter of the
-//! samples exceeds the first quarter by more than `--max-growth-pct`, or when the
-//! unanswered requests keep piling up (a queue that grows without bound).
+//! `--sample-secs`: server RSS, server CPU, deliveries per second, mean latency,
+//! requests unanswered and (with `--metrics-url`) the servers' bytes queued to
+//! connections. Fails when RSS or mean latency in the last quarter of the samples
+//! exceeds the first quarter by more than `--max-growth-pct`, or when the unanswered
+//! requests or the queued bytes keep piling up (a queue that grows without bound).
 
 use std::time::Duration;
 
@@ -12,6 +13,9 @@ use crate::cli::SoakArgs;
 use crate::coordinator::{Sample, Schedule};
 use crate::plan::{ConnPlan, Load, SendMode};
 use crate::scenarios::{self, Needs};
+
+/// Queued bytes below which growth is not judged: a burst, not a queue without bound.
+const QUEUE_FLOOR_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
 
 /// Mean of `f` over the first and last quarter of `samples`.
 fn quarters(samples: &[Sample], f: impl Fn(&Sample) -> f64) -> Option<(f64, f64)> {
@@ -64,28 +68,86 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         settle_before_start: Duration::from_secs(1),
         server_pids: c.server_pids.clone(),
         sample_every: Some(Duration::from_secs(args.sample_secs.max(1))),
+        metrics_urls: args.metrics_urls.clone(),
+        metrics_token: args.metrics_token.clone(),
     };
     let params = json!({
         "members": members, "senders": senders, "rate": args.rate, "duration_secs": args.duration,
         "sample_secs": args.sample_secs, "max_growth_pct": args.max_growth_pct, "procs": c.procs,
+        "metrics_urls": args.metrics_urls,
     });
+    let want_queue = !args.metrics_urls.is_empty();
     let max = args.max_growth_pct;
     scenarios::finish(c, "soak", params, plans, schedule, needs, move |o, figures| {
-        let growth = |name: &str, f: &dyn Fn(&Sample) -> f64, floor: f64| {
-            quarters(&o.samples, f).and_then(|(first, last)| {
+        let queued: Vec<Sample> = o
+            .samples
+            .iter()
+            .filter(|s| s.server_queued_bytes.is_some())
+            .cloned()
+            .collect();
+        let growth = |name: &str, samples: &[Sample], f: &dyn Fn(&Sample) -> f64, floor: f64| {
+            quarters(samples, f).and_then(|(first, last)| {
                 let grew = 100.0 * (last - first) / first.max(floor);
                 (grew > max).then(|| format!("soak: {name} grew {grew:.0}% from the first to the last quarter ({first:.1} -> {last:.1}), more than {max}%"))
             })
         };
+        let all = &o.samples;
         let checks = [
-            growth("server RSS (KiB)", &|s| s.server_rss_kib as f64, 1.0),
+            growth("server RSS (KiB)", all, &|s| s.server_rss_kib as f64, 1.0),
+            growth("server heap (RssAnon, KiB)", all, &|s| s.server_rss_anon_kib as f64, 1.0),
             // Latency below 5 ms is noise, not growth.
-            growth("mean latency (ms)", &|s| s.mean_latency_ms, 5.0),
-            growth("unanswered requests", &|s| s.unanswered as f64, 10.0),
+            growth("mean latency (ms)", all, &|s| s.mean_latency_ms, 5.0),
+            growth("unanswered requests", all, &|s| s.unanswered as f64, 10.0),
+            // A few MiB queued is a burst (one connection may queue 4 MiB), not growth.
+            growth(
+                "server queued bytes",
+                &queued,
+                &|s| s.server_queued_bytes.unwrap_or(0) as f64,
+                QUEUE_FLOOR_BYTES,
+            ),
+            (want_queue && queued.len() < 4 && all.len() >= 4).then(|| {
+                format!(
+                    "soak: the servers' queued bytes were read in only {} of {} samples (see the messages above)",
+                    queued.len(),
+                    all.len()
+                )
+            }),
         ];
         for failure in checks.into_iter().flatten() {
             figures.failures.add(failure);
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(rss: u64, queued: Option<u64>) -> Sample {
+        Sample {
+            t_secs: 0.0,
+            server_rss_kib: rss,
+            server_rss_anon_kib: rss / 2,
+            server_cpu_share: 0.0,
+            deliveries_per_sec: 0.0,
+            mean_latency_ms: 0.0,
+            unanswered: 0,
+            server_queued_bytes: queued,
+        }
+    }
+
+    #[test]
+    fn quarters_compare_the_first_and_last_quarter() {
+        let s: Vec<Sample> = [10, 12, 50, 60, 70, 20, 30, 40]
+            .iter()
+            .map(|&r| sample(r, None))
+            .collect();
+        assert_eq!(
+            quarters(&s, |x| x.server_rss_kib as f64),
+            Some((11.0, 35.0))
+        );
+        // Fewer than four samples: nothing to judge.
+        assert_eq!(quarters(&s[..3], |x| x.server_rss_kib as f64), None);
+    }
 }
