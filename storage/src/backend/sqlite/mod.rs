@@ -114,8 +114,7 @@ impl SqliteStore {
 
     /// [`SqliteStore::open`] with `readers` read connections (0: reads use the writer).
     pub fn open_with_readers(path: &Path, readers: usize) -> Result<Self> {
-        let mut writer = open_writer(path)?;
-        migrate(&mut writer)?;
+        let (writer, _) = open_migrated(path)?;
         writer.busy_timeout(BUSY_TIMEOUT).store()?;
         // Checkpoints run on their own thread; the writer's own is only a backstop.
         writer
@@ -142,8 +141,7 @@ impl SqliteStore {
     /// Applies pending migrations to the file at `path` and closes it (`layer4
     /// migrate`); returns how many were applied.
     pub fn migrate_only(path: &Path) -> Result<usize> {
-        let mut writer = open_writer(path)?;
-        migrate(&mut writer)
+        open_migrated(path).map(|(_, applied)| applied)
     }
 
     fn from_connections(writer: Connection, readers: Vec<Mutex<Connection>>) -> Result<Self> {
@@ -226,13 +224,33 @@ where
         .map_err(|err| StoreError::Internal(format!("sqlite task failed: {err}")))?
 }
 
-/// Opens the read-write connection, creating the file and its folders.
-fn open_writer(path: &Path) -> Result<Connection> {
+/// The write connection, opened and migrated, and how many migrations it applied. Another process opening the same file
+/// at the same time can make SQLite answer "busy" at once, without waiting (a stale
+/// read snapshot cannot be upgraded to a write; switching to WAL needs the file alone),
+/// so a busy answer starts over after a pause, for up to [`OPEN_BUSY_TIMEOUT`].
+fn open_migrated(path: &Path) -> Result<(Connection, usize)> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|err| {
             StoreError::Unavailable(format!("cannot create {}: {err}", parent.display()))
         })?;
     }
+    let deadline = std::time::Instant::now() + OPEN_BUSY_TIMEOUT;
+    loop {
+        let opened = open_writer(path)
+            .and_then(|mut conn| migrate(&mut conn).map(|applied| (conn, applied)));
+        match opened {
+            // From here on only SQLite's busy and locked answers are `Unavailable`.
+            Err(StoreError::Unavailable(why)) if std::time::Instant::now() < deadline => {
+                tracing::debug!("sqlite busy while opening, again: {why}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Opens the read-write connection (its folder exists), creating the file.
+fn open_writer(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).store()?;
     configure(&conn)?;
     // Switching to WAL and migrating take the write lock: wait for another opener.
