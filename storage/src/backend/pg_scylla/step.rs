@@ -30,6 +30,16 @@ pub(crate) struct Step<'a, 'h, 't> {
 /// An item's outcome and the history write it queues.
 type Applied = (Outcome, Option<RowWrite>);
 
+/// The value of an item-level `Result`, or that item's failure returned from `apply`.
+macro_rules! or_item_err {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(err) => return Ok(Err(err)),
+        }
+    };
+}
+
 impl Step<'_, '_, '_> {
     /// Decides one message or reaction item and does its PostgreSQL part. The outer
     /// `Err`: the transaction is lost (or history could not be read).
@@ -42,10 +52,8 @@ impl Step<'_, '_, '_> {
                 content,
                 edited_at,
             } => {
-                let current = match self.overlay.live(channel, message).await {
-                    Ok(Ok(current)) => current,
-                    Ok(Err(())) => return Ok(Err(no_message())),
-                    Err(err) => return item_or_fatal(err),
+                let Some(current) = or_item_err!(self.live(channel, message).await?) else {
+                    return Ok(Err(no_message()));
                 };
                 let tx = self.tx;
                 let reserved = in_savepoint(tx, async {
@@ -60,10 +68,7 @@ impl Step<'_, '_, '_> {
                     Ok(offset)
                 })
                 .await?;
-                let offset = match reserved {
-                    Ok(offset) => offset,
-                    Err(err) => return Ok(Err(err)),
-                };
+                let offset = or_item_err!(reserved);
                 let edited = StoredMessage {
                     content: content.clone(),
                     edited_at: Some(edited_at),
@@ -90,10 +95,8 @@ impl Step<'_, '_, '_> {
                 id: message,
                 deleted_at,
             } => {
-                let current = match self.overlay.live(channel, message).await {
-                    Ok(Ok(current)) => current,
-                    Ok(Err(())) => return Ok(Ok((Outcome::Unchanged, None))),
-                    Err(err) => return item_or_fatal(err),
+                let Some(current) = or_item_err!(self.live(channel, message).await?) else {
+                    return Ok(Ok((Outcome::Unchanged, None)));
                 };
                 let tx = self.tx;
                 let reserved = in_savepoint(tx, async {
@@ -108,10 +111,7 @@ impl Step<'_, '_, '_> {
                     Ok(offset)
                 })
                 .await?;
-                let offset = match reserved {
-                    Ok(offset) => offset,
-                    Err(err) => return Ok(Err(err)),
-                };
+                let offset = or_item_err!(reserved);
                 self.overlay.changed(StoredMessage {
                     deleted_at: Some(deleted_at),
                     ..current
@@ -131,10 +131,8 @@ impl Step<'_, '_, '_> {
                 emoji,
                 max_distinct,
             } => {
-                let current = match self.overlay.live(channel, message).await {
-                    Ok(Ok(current)) => current,
-                    Ok(Err(())) => return Ok(Err(no_message())),
-                    Err(err) => return item_or_fatal(err),
+                let Some(current) = or_item_err!(self.live(channel, message).await?) else {
+                    return Ok(Err(no_message()));
                 };
                 let rows = self.overlay.reactions(channel, message).await?;
                 let state = ReactionState::of(rows, user, &emoji);
@@ -143,10 +141,8 @@ impl Step<'_, '_, '_> {
                     Ok(false) => return Ok(Ok((Outcome::Unchanged, None))),
                     Err(err) => return Ok(Err(err)),
                 }
-                let offset = match in_savepoint(self.tx, bump_offset(self.tx, id(channel))).await? {
-                    Ok(offset) => offset,
-                    Err(err) => return Ok(Err(err)),
-                };
+                let offset =
+                    or_item_err!(in_savepoint(self.tx, bump_offset(self.tx, id(channel))).await?);
                 self.overlay
                     .reactions(channel, message)
                     .await?
@@ -168,19 +164,15 @@ impl Step<'_, '_, '_> {
                 user,
                 emoji,
             } => {
-                let current = match self.overlay.live(channel, message).await {
-                    Ok(Ok(current)) => current,
-                    Ok(Err(())) => return Ok(Err(no_message())),
-                    Err(err) => return item_or_fatal(err),
+                let Some(current) = or_item_err!(self.live(channel, message).await?) else {
+                    return Ok(Err(no_message()));
                 };
                 let rows = self.overlay.reactions(channel, message).await?;
                 if !ReactionState::of(rows, user, &emoji).mine {
                     return Ok(Ok((Outcome::Unchanged, None)));
                 }
-                let offset = match in_savepoint(self.tx, bump_offset(self.tx, id(channel))).await? {
-                    Ok(offset) => offset,
-                    Err(err) => return Ok(Err(err)),
-                };
+                let offset =
+                    or_item_err!(in_savepoint(self.tx, bump_offset(self.tx, id(channel))).await?);
                 self.overlay
                     .reactions(channel, message)
                     .await?
@@ -205,9 +197,7 @@ impl Step<'_, '_, '_> {
     /// A new message: its nonce (a duplicate answers the first message), then in a
     /// savepoint its attachments, author, offset and index row.
     async fn create(&mut self, new: NewMessage) -> Result<Result<Applied>> {
-        if let Err(err) = crate::backend::scylla::rows::new_id(new.id, "id") {
-            return Ok(Err(err));
-        }
+        or_item_err!(crate::backend::scylla::rows::new_id(new.id, "id"));
         if let Some(nonce) = &new.nonce {
             if let Some(first) = self
                 .overlay
@@ -241,10 +231,7 @@ impl Step<'_, '_, '_> {
             Ok((attachments, author, offset))
         })
         .await?;
-        let (attachments, author, offset) = match prepared {
-            Ok(prepared) => prepared,
-            Err(err) => return Ok(Err(err)),
-        };
+        let (attachments, author, offset) = or_item_err!(prepared);
         self.authors.insert(id(author.id), author.clone());
         let stored = StoredMessage::new(new, attachments, offset);
         self.overlay.created(&stored);
@@ -256,6 +243,21 @@ impl Step<'_, '_, '_> {
             },
             Some(RowWrite::Create(stored)),
         )))
+    }
+
+    /// The message an item names, if undeleted (`None`: deleted). Absent or in another
+    /// channel is the item's `NotFound`; anything else (history unreadable) fails the
+    /// batch before anything is committed.
+    async fn live(
+        &mut self,
+        channel: protocol::ChannelId,
+        message: protocol::MessageId,
+    ) -> Result<Result<Option<StoredMessage>>> {
+        match self.overlay.live(channel, message).await {
+            Ok(found) => Ok(Ok(found.ok())),
+            Err(StoreError::NotFound(why)) => Ok(Err(StoreError::NotFound(why))),
+            Err(other) => Err(other),
+        }
     }
 
     /// The user `author` names (cached for the batch).
@@ -308,15 +310,6 @@ fn event(offset: u64) -> Outcome {
     Outcome::Event {
         offset,
         message: None,
-    }
-}
-
-/// A `NotFound` from the overlay is the item's; anything else (history unreadable)
-/// fails the batch before anything is committed.
-fn item_or_fatal<T>(err: StoreError) -> Result<Result<T>> {
-    match err {
-        StoreError::NotFound(_) => Ok(Err(err)),
-        other => Err(other),
     }
 }
 
