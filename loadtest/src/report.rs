@@ -54,6 +54,12 @@ pub struct ServerFigures {
     pub rss_per_idle_conn_kib: f64,
     /// CPU seconds spent from before connecting until the load started.
     pub cpu_connect_secs: f64,
+    /// Identified connections per CPU-second of connecting (IDENTIFY->READY, the
+    /// WebSocket upgrade and the TCP accept included).
+    pub identified_per_cpu_sec: f64,
+    /// Server CPU during the load phase alone, in cores (for `connect`, the cost of
+    /// idle connections: their heartbeats and the shard's tick).
+    pub load_cpu_cores: f64,
     /// Each process on its own (a cluster: which node paid).
     pub per_pid: Vec<PidFigures>,
 }
@@ -130,7 +136,7 @@ impl Figures {
         limits_assumed: Vec<String>,
     ) -> Self {
         let over = |secs: u64| o.silence.count_between(secs * 1_000_000, u64::MAX);
-        let [before, connected, _, end] = o.server;
+        let [before, connected, load_end, end] = o.server;
         let server = (!pids.is_empty()).then(|| {
             let cpu = end.cpu_secs - connected.cpu_secs;
             ServerFigures {
@@ -143,6 +149,9 @@ impl Figures {
                 rss_per_idle_conn_kib: (connected.rss_kib as f64 - before.rss_kib as f64)
                     / o.identified.max(1) as f64,
                 cpu_connect_secs: connected.cpu_secs - before.cpu_secs,
+                identified_per_cpu_sec: o.identified as f64
+                    / (connected.cpu_secs - before.cpu_secs).max(0.01),
+                load_cpu_cores: (load_end.cpu_secs - connected.cpu_secs) / o.load_secs.max(1e-9),
                 per_pid: pids
                     .iter()
                     .zip(&o.server_per_pid)
@@ -231,7 +240,14 @@ pub fn table(f: &Figures, out: &mut dyn Write) -> std::io::Result<()> {
         f.silence.over_10s
     )?;
     if let Some(s) = &f.server {
-        writeln!(out, "server {:?}     CPU {:.2} s (load+drain) -> {:.0} deliveries per server CPU-s; connecting cost {:.2} CPU-s", s.pids, s.cpu_secs, s.deliveries_per_cpu_sec, s.cpu_connect_secs)?;
+        writeln!(out, "server {:?}     CPU {:.2} s (load+drain) -> {:.0} deliveries per server CPU-s; connecting cost {:.2} CPU-s ({:.0} identified per CPU-s)", s.pids, s.cpu_secs, s.deliveries_per_cpu_sec, s.cpu_connect_secs, s.identified_per_cpu_sec)?;
+        writeln!(
+            out,
+            "server load phase  {:.3} cores ({:.1} % of one core) over {:.1} s",
+            s.load_cpu_cores,
+            100.0 * s.load_cpu_cores,
+            f.load_secs
+        )?;
         if s.per_pid.len() > 1 {
             let each: Vec<String> = s
                 .per_pid

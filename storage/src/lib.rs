@@ -30,6 +30,7 @@ pub use ops::mutes::MuteStore;
 pub use ops::reactions::ReactionStore;
 pub use ops::receipts::ReceiptStore;
 pub use ops::search::{SearchQuery, SearchStore};
+pub use ops::session::{SessionStart, SessionStore};
 pub use ops::users::{NewUser, UserStore};
 
 /// Everything a backend provides.
@@ -46,6 +47,7 @@ pub trait Store:
     + MuteStore
     + AttachmentStore
     + SearchStore
+    + SessionStore
     + Send
     + Sync
 {

@@ -37,6 +37,8 @@ mod reactions;
 mod receipts;
 #[path = "conformance/search.rs"]
 mod search;
+#[path = "conformance/session.rs"]
+mod session;
 #[path = "conformance/support.rs"]
 mod support;
 #[path = "conformance/unread.rs"]
@@ -101,6 +103,7 @@ macro_rules! conformance_suite {
                 search::words_case_membership_and_deletes,
                 search::filters_and_total,
                 search::ranked_by_relevance_then_recency,
+                session::start_matches_the_three_reads,
             );
         }
     };

@@ -148,7 +148,7 @@ impl Sim {
         session.handle_read(&client_frame(&identify), 0);
         assert!(matches!(session.poll_action(), Some(Action::Identify(_))));
         let positions_given = positions.clone();
-        let (channels, blocked) = self.chat.ready(user).await.unwrap();
+        let (me, channels, blocked) = self.chat.ready(user).await.unwrap();
         let presence = self
             .chat
             .presence()
@@ -165,7 +165,6 @@ impl Sim {
             Encoding::MsgPack,
             self.admission.admit_ip([127, 0, 0, 1].into()).unwrap(),
         ));
-        let me = self.chat.store().user(user).await.unwrap().unwrap();
         let identified = Identified {
             user: me,
             presence,

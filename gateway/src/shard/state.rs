@@ -28,6 +28,10 @@ pub(crate) enum Work {
 /// One shard's state.
 pub(crate) struct ShardState {
     pub conns: Slab<Conn>,
+    /// Each slot's next deadline (the earlier of `Conn::deadline` and `Conn::close_at`;
+    /// `u64::MAX`: none), dense beside the slab so the tick scans 8 bytes a connection,
+    /// not every `Conn`.
+    pub due: Vec<u64>,
     pub index: Index,
     pub dirty: Vec<ConnKey>,
     /// (connection, its id, work) for the shard to spawn after the borrow ends.
@@ -50,6 +54,7 @@ impl ShardState {
     ) -> Self {
         Self {
             conns: Slab::new(),
+            due: Vec::new(),
             index: Index::default(),
             dirty: Vec::new(),
             work: Vec::new(),
@@ -101,6 +106,29 @@ impl ShardState {
         {
             conn.shutdown_write();
         }
+        let due = conn
+            .deadline
+            .unwrap_or(u64::MAX)
+            .min(conn.close_at.unwrap_or(u64::MAX));
+        self.set_due(key, due);
+    }
+
+    fn set_due(&mut self, key: ConnKey, due: u64) {
+        if self.due.len() <= key {
+            self.due.resize(key + 1, u64::MAX);
+        }
+        self.due[key] = due;
+    }
+
+    /// The connections whose deadline is at or before `now`, into `out`.
+    pub fn due_by(&self, now: u64, out: &mut Vec<ConnKey>) {
+        out.extend(
+            self.due
+                .iter()
+                .enumerate()
+                .filter(|(_, due)| **due <= now)
+                .map(|(key, _)| key),
+        );
     }
 
     /// Writes what the connection queued; wakes its IO task when the socket is full
@@ -212,6 +240,7 @@ impl ShardState {
     pub fn remove(&mut self, key: ConnKey) {
         self.leave_fanout(key);
         if self.conns.contains(key) {
+            self.set_due(key, u64::MAX);
             let conn = self.conns.remove(key);
             if let Some(code) = conn.session.closed_with() {
                 metrics::counter!("gateway_closes_total", "code" => code.code().to_string())
@@ -227,5 +256,97 @@ pub(crate) fn kick(conn: &mut Conn) {
     conn.kick = true;
     if let Some(waker) = conn.waker.take() {
         waker.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{self, IoSlice};
+    use std::sync::Arc;
+
+    use bus::{Bus, LocalBus};
+    use protocol::codec::Encoding;
+
+    use super::*;
+    use crate::core::session::{Mode, Session, SessionConfig};
+    use crate::server::Admission;
+    use crate::shard::conn::Transport;
+
+    struct Silent;
+
+    impl Transport for Silent {
+        fn try_read(&self, _buf: &mut [u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+        fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+            Ok(bufs.iter().map(|b| b.len()).sum())
+        }
+        fn shutdown_write(&self) {}
+    }
+
+    fn state() -> ShardState {
+        let bus = Arc::new(LocalBus::new());
+        let subscription = bus.subscriber();
+        let metrics = ShardMetrics {
+            shard: "0".into(),
+            sessions: Arc::default(),
+        };
+        ShardState::new(
+            bus,
+            subscription.id,
+            &crate::GatewayConfig::default(),
+            metrics,
+        )
+    }
+
+    fn connect(state: &mut ShardState, admission: &Arc<Admission>, id: u64, now: u64) -> ConnKey {
+        let session = Session::new(
+            Mode::Gateway(Encoding::MsgPack),
+            &SessionConfig::default(),
+            now,
+        );
+        let slot = admission.admit_ip([127, 0, 0, 1].into()).unwrap();
+        let key = state.conns.insert(Conn::new(
+            id,
+            Rc::new(Silent),
+            None,
+            session,
+            Encoding::MsgPack,
+            slot,
+        ));
+        state.settle(key, now);
+        key
+    }
+
+    #[test]
+    fn the_tick_finds_exactly_the_connections_that_are_due() {
+        let admission = Arc::new(Admission::new(&crate::GatewayConfig::default()));
+        let mut state = state();
+        let early = connect(&mut state, &admission, 1, 0);
+        let late = connect(&mut state, &admission, 2, 60_000);
+        let gone = connect(&mut state, &admission, 3, 0);
+        let first = state.conns[early].deadline.expect("an identify deadline");
+        assert_eq!(state.conns[late].deadline, Some(first + 60_000));
+
+        let mut due = Vec::new();
+        state.due_by(first - 1, &mut due);
+        assert!(due.is_empty(), "nothing is due before the first deadline");
+        state.due_by(first, &mut due);
+        assert_eq!(due, vec![early, gone]);
+
+        // A removed connection is never listed again.
+        due.clear();
+        state.remove(gone);
+        state.due_by(first, &mut due);
+        assert_eq!(due, vec![early]);
+
+        // A closing connection is due at the end of its linger, before its heartbeat.
+        due.clear();
+        state.conns[late]
+            .session
+            .close(protocol::CloseCode::GoingAway);
+        state.settle(late, 1_000);
+        state.due_by(1_000 + state.close_linger_ms, &mut due);
+        assert_eq!(due, vec![late]);
     }
 }

@@ -37,12 +37,16 @@ impl Chat {
             .ok_or_else(|| ServiceError::unauthorized("invalid token"))
     }
 
-    /// What `READY` carries: the user's channels as they see them, and the ids of the
-    /// users they blocked.
-    pub async fn ready(&self, user: UserId) -> Result<(Vec<Channel>, Vec<UserId>)> {
-        let channels = self.store().channels_for_user(user).await?;
-        let blocked = self.store().blocked_ids(user).await?;
-        Ok((channels, blocked))
+    /// What `READY` carries: the user, their channels as they see them, and the ids
+    /// of the users they blocked, in one read. `UNAUTHORIZED` when the user (named by a
+    /// verified token) no longer exists.
+    pub async fn ready(&self, user: UserId) -> Result<(User, Vec<Channel>, Vec<UserId>)> {
+        let start = self
+            .store()
+            .session_start(user)
+            .await?
+            .ok_or_else(|| ServiceError::unauthorized("invalid token"))?;
+        Ok((start.user, start.channels, start.blocked))
     }
 
     /// The subset of `ids` the user is a member of (replay `positions`), in the order
@@ -97,9 +101,15 @@ mod tests {
         let (a, b) = (f.user("alice").await, f.user("bob").await);
         let ch = f.group(a, Visibility::Private, &[]).await;
         f.chat.block(a, b).await.unwrap();
-        let (channels, blocked) = f.chat.ready(a).await.unwrap();
+        let (me, channels, blocked) = f.chat.ready(a).await.unwrap();
+        assert_eq!(me.id, a);
         assert_eq!(channels.iter().map(|c| c.id).collect::<Vec<_>>(), [ch]);
         assert_eq!(blocked, [b]);
+        // A verified token of a user that no longer exists.
+        assert_eq!(
+            f.chat.ready(UserId::new(9)).await.unwrap_err().code,
+            ErrorCode::Unauthorized
+        );
         assert_eq!(
             f.chat.block(a, a).await.unwrap_err().code,
             ErrorCode::BadRequest

@@ -47,6 +47,7 @@ mod overlay;
 mod reactions;
 mod receipts;
 mod search;
+mod session;
 mod step;
 mod users;
 mod writes;

@@ -43,6 +43,7 @@ pub(crate) mod reactions;
 pub(crate) mod receipts;
 pub(crate) mod rows;
 pub(crate) mod search;
+mod session;
 pub(crate) mod users;
 pub(crate) mod view;
 

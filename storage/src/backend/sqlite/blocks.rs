@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use protocol::{User, UserId};
-use rusqlite::params;
+use rusqlite::{params, Connection};
 
 use super::codec::{id, id_list, to_id};
 use super::error::SqlResultExt;
@@ -27,17 +27,7 @@ impl BlockStore for SqliteStore {
     }
 
     async fn blocked_ids(&self, user: UserId) -> Result<Vec<UserId>> {
-        self.read(move |conn| {
-            conn.prepare_cached(
-                "SELECT blocked_id FROM blocks WHERE blocker_id = ?1 ORDER BY blocked_id",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_map([id(user)], |row| row.get::<_, i64>(0).map(to_id))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .store()
-        })
-        .await
+        self.read(move |conn| blocked_of(conn, user)).await
     }
 
     async fn blocked_users(&self, user: UserId) -> Result<Vec<User>> {
@@ -111,4 +101,14 @@ impl BlockStore for SqliteStore {
         })
         .await
     }
+}
+
+/// The ids `user` blocked, ascending.
+pub(super) fn blocked_of(conn: &Connection, user: UserId) -> Result<Vec<UserId>> {
+    conn.prepare_cached("SELECT blocked_id FROM blocks WHERE blocker_id = ?1 ORDER BY blocked_id")
+        .and_then(|mut stmt| {
+            stmt.query_map([id(user)], |row| row.get::<_, i64>(0).map(to_id))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .store()
 }

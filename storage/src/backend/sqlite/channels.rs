@@ -200,18 +200,7 @@ impl ChannelStore for SqliteStore {
     }
 
     async fn channels_for_user(&self, user: UserId) -> Result<Vec<Channel>> {
-        self.read(move |conn| {
-            query_views(
-                conn,
-                concat!(
-                    view_select!(),
-                    "WHERE c.id IN (SELECT channel_id FROM members WHERE user_id = ?1) \
-                     ORDER BY MAX(c.id, COALESCE(c.last_message_id, 0)) DESC"
-                ),
-                [id(user)],
-            )
-        })
-        .await
+        self.read(move |conn| channels_of(conn, user)).await
     }
 
     async fn public_channels(
@@ -276,6 +265,19 @@ impl ChannelStore for SqliteStore {
         })
         .await
     }
+}
+
+/// The user's channels as they see them, the most recently active first.
+pub(super) fn channels_of(conn: &Connection, user: UserId) -> Result<Vec<Channel>> {
+    query_views(
+        conn,
+        concat!(
+            view_select!(),
+            "WHERE c.id IN (SELECT channel_id FROM members WHERE user_id = ?1) \
+             ORDER BY MAX(c.id, COALESCE(c.last_message_id, 0)) DESC"
+        ),
+        [id(user)],
+    )
 }
 
 #[cfg(test)]

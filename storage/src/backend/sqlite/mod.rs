@@ -9,12 +9,13 @@
 //!   the connection serialises writes without a mutex taken from blocking-pool threads
 //!   (no lock handoff, no blocking-pool thread parked per queued write) and keeps the
 //!   connection's statement cache hot. Every write is an `IMMEDIATE` transaction.
-//! - **Reads** use a small pool of read-only connections on tokio's blocking pool
-//!   ([`tokio::task::spawn_blocking`]), which WAL lets run alongside the writer, so a
-//!   read never waits for a write. An in-memory store (tests) has no readers: its reads
-//!   are jobs on the writer thread too.
+//! - **Reads** go to a few `sqlite-reader` threads, each owning a read-only connection,
+//!   which share one queue the same way: WAL lets them run alongside the writer, so a
+//!   read never waits for a write, and a burst of reads queues instead of starting a
+//!   blocking-pool thread per read ([`workers`]). An in-memory store (tests) has no
+//!   readers: its reads are jobs on the writer thread too.
 //!
-//! The writer thread ends, closing the connection, when the last clone of the store is
+//! The threads end, closing their connections, when the last clone of the store is
 //! dropped. Each `impl <Aggregate>Store for SqliteStore` lives in the file named after
 //! its trait's module in [`crate::ops`]; [`rows`] and [`view`] hold the row loaders they
 //! share.
@@ -34,24 +35,23 @@ mod reactions;
 mod receipts;
 mod rows;
 mod search;
+mod session;
 #[cfg(test)]
 mod testutil;
 mod users;
 mod view;
-mod writer;
+mod workers;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use parking_lot::{Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use self::error::SqlResultExt;
 pub use self::migrate::migrate;
-use self::writer::Writer;
+use self::workers::Workers;
 use crate::error::{Result, StoreError};
 use crate::Store;
 
@@ -69,14 +69,18 @@ const OPEN_BUSY_TIMEOUT: Duration = Duration::from_secs(120);
 /// SQLite page cache per connection, in KiB (negative: a size, not a page count).
 const CACHE_KIB: i64 = -32 * 1024;
 
-/// The same for each read-only connection.
-const READER_CACHE_KIB: i64 = -4 * 1024;
+/// The same for each read-only connection. Readers serve identify (each user's rows
+/// read about once per session) and history pages, which the OS page cache holds
+/// anyway: a big private cache per reader only grows the process (4 readers of 4 MiB
+/// each, filled by identifying 10 000 users, are 1.6 KiB per connection).
+const READER_CACHE_KIB: i64 = -1024;
 
 /// WAL pages (4 KiB) after which the writer checkpoints itself: only a backstop, the
 /// checkpointer thread normally keeps the WAL far below it.
 const WAL_BACKSTOP_PAGES: i64 = 16 * 1024;
 
-/// How much of the database file each connection maps.
+/// How much of the database file the writer maps. Readers map nothing: every page a
+/// mapping touches stays in the process's RSS, and identify touches every user's row.
 const MMAP_BYTES: i64 = 256 * 1024 * 1024;
 
 /// Prepared statements kept per connection (every query of this backend fits).
@@ -88,13 +92,12 @@ pub struct SqliteStore {
     inner: Arc<Connections>,
 }
 
-/// The writer thread and the readers.
+/// The writer thread and the reader threads.
 struct Connections {
-    writer: Writer,
+    writer: Workers,
     /// File stores checkpoint the WAL in the background.
     _checkpointer: Option<checkpoint::Checkpointer>,
-    readers: Vec<Mutex<Connection>>,
-    next_reader: AtomicUsize,
+    readers: Workers,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -121,7 +124,7 @@ impl SqliteStore {
             .pragma_update(None, "wal_autocheckpoint", WAL_BACKSTOP_PAGES)
             .store()?;
         let readers = (0..readers)
-            .map(|_| open_reader(path).map(Mutex::new))
+            .map(|_| open_reader(path))
             .collect::<Result<Vec<_>>>()?;
         let mut store = Self::from_connections(writer, readers)?;
         if let Some(inner) = Arc::get_mut(&mut store.inner) {
@@ -144,29 +147,29 @@ impl SqliteStore {
         open_migrated(path).map(|(_, applied)| applied)
     }
 
-    fn from_connections(writer: Connection, readers: Vec<Mutex<Connection>>) -> Result<Self> {
+    fn from_connections(writer: Connection, readers: Vec<Connection>) -> Result<Self> {
         Ok(Self {
             inner: Arc::new(Connections {
-                writer: Writer::spawn(writer)?,
+                writer: Workers::spawn("sqlite-writer", vec![writer])?,
                 _checkpointer: None,
-                readers,
-                next_reader: AtomicUsize::new(0),
+                readers: Workers::spawn("sqlite-reader", readers)?,
             }),
         })
     }
 
-    /// Runs `f` in a read transaction (one consistent snapshot) on a reader, off the
-    /// async runtime (on the writer thread when there are no readers).
+    /// Runs `f` in a read transaction (one consistent snapshot) on a reader thread
+    /// (on the writer thread when there are no readers).
     pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        if self.inner.readers.is_empty() {
-            return self.inner.writer.run(move |conn| read_in(conn, f)).await;
-        }
-        let inner = Arc::clone(&self.inner);
-        blocking(move || read_in(&mut inner.reader(), f)).await
+        let threads = if self.inner.readers.is_empty() {
+            &self.inner.writer
+        } else {
+            &self.inner.readers
+        };
+        threads.run(move |conn| read_in(conn, f)).await
     }
 
     /// Runs `f` in an `IMMEDIATE` write transaction on the writer thread; commits when
@@ -196,32 +199,6 @@ fn read_in<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<T>) -
     let out = f(&tx)?;
     tx.commit().store()?;
     Ok(out)
-}
-
-impl Connections {
-    /// A free reader if there is one, else the next in turn. Only called when there are
-    /// readers.
-    fn reader(&self) -> MutexGuard<'_, Connection> {
-        let count = self.readers.len();
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed) % count;
-        for i in 0..count {
-            if let Some(guard) = self.readers[(start + i) % count].try_lock() {
-                return guard;
-            }
-        }
-        self.readers[start].lock()
-    }
-}
-
-/// Runs blocking database work on tokio's blocking pool.
-async fn blocking<T, F>(f: F) -> Result<T>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T> + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|err| StoreError::Internal(format!("sqlite task failed: {err}")))?
 }
 
 /// The write connection, opened and migrated, and how many migrations it applied. Another process opening the same file
@@ -274,9 +251,10 @@ fn open_reader(path: &Path) -> Result<Connection> {
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).store()?;
     configure(&conn)?;
-    // Readers share the OS page cache and the mapping; a smaller cache of their own.
+    // Readers read through the OS page cache, with a small cache of their own.
     conn.pragma_update(None, "cache_size", READER_CACHE_KIB)
         .store()?;
+    conn.pragma_update(None, "mmap_size", 0).store()?;
     Ok(conn)
 }
 
