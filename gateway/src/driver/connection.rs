@@ -54,14 +54,14 @@ pub(crate) fn start<S>(
         if state.draining {
             session.close(protocol::CloseCode::GoingAway);
         }
-        let key = state.conns.insert(Conn::new(
+        let key = state.conns.insert(Box::new(Conn::new(
             id,
             stream.clone() as Rc<dyn Transport>,
             tls,
             session,
             encoding,
             slot,
-        ));
+        )));
         state.metrics.connection_opened();
         state.conns[key]
             .session

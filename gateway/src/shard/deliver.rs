@@ -254,7 +254,7 @@ impl ShardState {
 /// Queues the frame on each session (but `except`'s users): under pressure a
 /// droppable event is dropped, a required one that does not fit closes 4010.
 fn push(
-    conns: &mut slab::Slab<crate::shard::conn::Conn>,
+    conns: &mut slab::Slab<Box<crate::shard::conn::Conn>>,
     dirty: &mut Vec<ConnKey>,
     cap: usize,
     framed: &Framed,

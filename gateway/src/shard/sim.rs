@@ -157,14 +157,14 @@ impl Sim {
         let id = self.next_id;
         self.next_id += 1;
         let state = &mut self.shards[shard].0;
-        let key = state.conns.insert(Conn::new(
+        let key = state.conns.insert(Box::new(Conn::new(
             id,
             Rc::new(SimTransport(pipe.clone())),
             None,
             session,
             Encoding::MsgPack,
             self.admission.admit_ip([127, 0, 0, 1].into()).unwrap(),
-        ));
+        )));
         let identified = Identified {
             user: me,
             presence,

@@ -53,6 +53,11 @@ impl Transport for UringSocket {
             }
         }
         if returned {
+            if entry.rx.is_empty() {
+                // Idle connections hold no queue (a few reads per heartbeat interval
+                // pay one allocation each instead).
+                entry.rx = std::collections::VecDeque::new();
+            }
             inner.resume_recv(self.slot);
             inner.wake_driver();
         }

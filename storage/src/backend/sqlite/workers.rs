@@ -141,7 +141,9 @@ mod tests {
     use super::*;
 
     fn conns(n: usize) -> Vec<Connection> {
-        (0..n).map(|_| Connection::open_in_memory().unwrap()).collect()
+        (0..n)
+            .map(|_| Connection::open_in_memory().unwrap())
+            .collect()
     }
 
     #[tokio::test]
