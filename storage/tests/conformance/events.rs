@@ -302,7 +302,7 @@ pub async fn failed_items_take_no_offset(b: &Backend) {
     let kept = [good("kept 1"), good("kept 2"), good("kept 3")];
     let batch = vec![
         create(kept[0].clone()),
-        // The channel's offset moves before the insert fails: the savepoint undoes it.
+        // An id that is taken: the insert fails, and no offset stays taken for it.
         create(taken_id),
         EventWrite::EditMessage {
             channel,

@@ -79,7 +79,7 @@ pub(super) fn soft_delete(
 }
 
 /// Adds new messages to the full-text index (migration 0005: not a trigger, so a batch
-/// does it once, after its savepoints).
+/// does it once, after its items).
 pub(crate) fn index_for_search(conn: &Connection, messages: &[(MessageId, &str)]) -> Result<()> {
     if messages.is_empty() {
         return Ok(());
