@@ -5,7 +5,7 @@
 //! temporary folder: one message per transaction, then batches of 64 and 512 spread
 //! over 8 channels, as a shard's sequencer would hand them over. Throughput is in
 //! messages, so criterion's `elem/s` is messages per second. Each batch pays one
-//! transaction, one trip to the writer thread and one savepoint per message.
+//! transaction, one trip to the writer thread and one channel row update per channel.
 //!
 //! With `DATABASE_URL` set to a `postgres://` URL, the same appends run on PostgreSQL
 //! too (in a fresh schema, dropped afterwards): into one channel and into 1,000

@@ -95,6 +95,8 @@ macro_rules! conformance_suite {
                 events::batches_do_not_interleave,
                 events::full_batch_across_ten_channels,
                 events::member_cap_inside_the_batch,
+                events::failed_creates_between_good_ones,
+                events::creates_interleaved_with_other_kinds,
                 receipts::only_move_forward,
                 unread::unread_count_matches_brute_force,
                 blocks::both_ways_and_blockers_of,

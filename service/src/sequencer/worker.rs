@@ -15,7 +15,7 @@ use crate::chat::now_ms;
 use crate::error::{Result, ServiceError};
 use crate::members_cache::MembersCache;
 
-/// How long a loaded sequencer waits for more events before it commits.
+/// The longest a loaded sequencer waits for more events before it commits.
 const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Nonces remembered per sequencer; older ones are answered by storage's index.
@@ -63,12 +63,22 @@ impl Worker {
         while let Some(first) = self.rx.recv().await {
             jobs.push(first);
             self.gather(&mut jobs);
-            if jobs.len() < MAX_BATCH && last_batch > 1 {
+            if last_batch > 1 {
                 // Under load (the last commit carried several events), wait for the
-                // senders the last replies woke, so the commit is shared by more: at
-                // most LINGER, the cost of one commit.
-                tokio::time::sleep(LINGER).await;
-                self.gather(&mut jobs);
+                // senders the last replies woke, so the commit is shared by more: until
+                // as many events as last time are here, for at most LINGER (the cost
+                // of one commit).
+                let deadline = tokio::time::Instant::now() + LINGER;
+                while jobs.len() < last_batch.min(MAX_BATCH) {
+                    match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                        Ok(Some(job)) => {
+                            jobs.push(job);
+                            self.gather(&mut jobs);
+                        }
+                        // Out of time, or every sender is gone: commit what is here.
+                        Ok(None) | Err(_) => break,
+                    }
+                }
             }
             last_batch = jobs.len();
             let pending = self.admit(&mut jobs);
@@ -247,5 +257,126 @@ pub(crate) fn maker(
             nonce_window_ms,
             members.clone(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use bus::LocalBus;
+    use protocol::{ChannelId, ChannelKind, MessageId, UserId, Visibility};
+    use storage::backend::sqlite::SqliteStore;
+    use storage::{NewChannel, NewMessage, NewUser};
+    use tokio::time::Instant;
+
+    use super::*;
+    use crate::sequencer::reply;
+    use crate::RateLimiter;
+
+    const ANN: UserId = UserId::new(1);
+    const CHANNEL: ChannelId = ChannelId::new(2);
+
+    async fn worker() -> (mpsc::Sender<Job>, Worker) {
+        let store: DynStore = Arc::new(SqliteStore::open_in_memory().unwrap());
+        store
+            .create_user(NewUser {
+                id: ANN,
+                username: "ann".into(),
+                display_name: "Ann".into(),
+                password_hash: "h".into(),
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        store
+            .create_channel(NewChannel {
+                id: CHANNEL,
+                kind: ChannelKind::Group,
+                name: "g".into(),
+                visibility: Visibility::Private,
+                parent_id: None,
+                root_message_id: None,
+                owner_id: ANN,
+                member_ids: Vec::new(),
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        let (tx, rx) = mpsc::channel(16);
+        let limiter = Arc::new(RateLimiter::new(u32::MAX, Duration::from_secs(1), 16));
+        let worker = Worker::new(
+            rx,
+            store,
+            Arc::new(LocalBus::new()),
+            limiter,
+            0,
+            Arc::new(MembersCache::new()),
+        );
+        (tx, worker)
+    }
+
+    /// Queues new messages `ids` at once; their replies.
+    async fn send(
+        tx: &mpsc::Sender<Job>,
+        ids: std::ops::Range<u64>,
+    ) -> Vec<tokio::sync::oneshot::Receiver<Result<Committed>>> {
+        let mut replies = Vec::new();
+        for n in ids {
+            let (answer, replied) = reply();
+            let write = EventWrite::CreateMessage(NewMessage {
+                id: MessageId::new(n),
+                channel_id: CHANNEL,
+                author_id: ANN,
+                content: format!("m{n}"),
+                created_at: n,
+                reply_to: None,
+                nonce: None,
+                attachment_ids: Vec::new(),
+            });
+            tx.send(Job {
+                write,
+                joined: None,
+                rate_key: None,
+                reply: answer,
+            })
+            .await
+            .unwrap();
+            replies.push(replied);
+        }
+        replies
+    }
+
+    /// A loaded sequencer commits as soon as as many events as its last batch are
+    /// queued, and waits at most LINGER for them when fewer come (paused clock: time
+    /// only moves while the sequencer waits on it).
+    #[tokio::test(start_paused = true)]
+    async fn lingers_until_as_many_events_as_last_time() {
+        let (tx, worker) = worker().await;
+        let first = send(&tx, 10..12).await;
+        tokio::spawn(worker.run());
+        for replied in first {
+            replied.await.unwrap().unwrap();
+        }
+
+        let start = Instant::now();
+        for replied in send(&tx, 12..14).await {
+            assert!(replied.await.unwrap().unwrap().offset.is_some());
+        }
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "as many as last time: no wait"
+        );
+
+        let start = Instant::now();
+        for replied in send(&tx, 14..15).await {
+            assert_eq!(replied.await.unwrap().unwrap().offset, Some(5));
+        }
+        assert_eq!(
+            start.elapsed(),
+            LINGER,
+            "fewer than last time: waited for more"
+        );
     }
 }

@@ -302,7 +302,7 @@ pub async fn failed_items_take_no_offset(b: &Backend) {
     let kept = [good("kept 1"), good("kept 2"), good("kept 3")];
     let batch = vec![
         create(kept[0].clone()),
-        // The channel's offset moves before the insert fails: the savepoint undoes it.
+        // An id that is taken: the insert fails, and no offset stays taken for it.
         create(taken_id),
         EventWrite::EditMessage {
             channel,
@@ -652,4 +652,154 @@ pub async fn member_cap_inside_the_batch(b: &Backend) {
     assert_eq!(offset(store, channel).await, start + 1);
     assert_eq!(store.member_ids(channel).await.unwrap().len(), 3);
     assert_eq!(store.member_role(channel, dan.id).await.unwrap(), None);
+}
+
+/// New messages that fail between good ones in one channel, mixed with an item of
+/// another kind and nonces repeated inside the batch: each failure leaves no trace (its
+/// nonce is free again for a later item of the batch), the offsets of what stays are
+/// contiguous, and the channel's counters (offset, last message, unread counts) are
+/// those of the messages that stayed.
+pub async fn failed_creates_between_good_ones(b: &Backend) {
+    let store = &b.store;
+    let (ann, bob) = (user(store).await, user(store).await);
+    let channel = group(store, ann.id, &[bob.id]).await.id;
+    let (target, start) = send(store, channel, bob.id, "target").await;
+    let first = with_nonce(new_message(channel, ann.id, "first"), "x");
+    let taken = NewMessage {
+        id: target.id,
+        ..with_nonce(new_message(channel, ann.id, "an id that is taken"), "y")
+    };
+    let retried = with_nonce(new_message(channel, ann.id, "nonce y, again"), "y");
+    let later = new_message(channel, ann.id, "after the edit");
+    let last = new_message(channel, ann.id, "last");
+    let out = append(
+        store,
+        vec![
+            create(first.clone()),
+            create(taken),
+            create(retried.clone()),
+            create(with_nonce(new_message(channel, ann.id, "repeat"), "x")),
+            EventWrite::EditMessage {
+                channel,
+                id: first.id,
+                content: "first, edited".into(),
+                edited_at: now_ms(),
+            },
+            create(later.clone()),
+            create(new_message(channel, next_id(), "no author")),
+            create(new_message(next_id(), ann.id, "no channel")),
+            create(last.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(offset_of(&out[0]), start + 1);
+    assert!(
+        matches!(out[1], Err(StoreError::Conflict(_))),
+        "{:?}",
+        out[1]
+    );
+    assert_eq!(
+        offset_of(&out[2]),
+        start + 2,
+        "the failed item's nonce is free"
+    );
+    assert!(
+        matches!(&out[3], Ok(Outcome::Duplicate(m)) if m.id == first.id && m.content == "first"),
+        "{:?}",
+        out[3]
+    );
+    assert_eq!(offset_of(&out[4]), start + 3);
+    assert_eq!(offset_of(&out[5]), start + 4);
+    assert!(
+        matches!(out[6], Err(StoreError::Invalid(_))),
+        "{:?}",
+        out[6]
+    );
+    assert!(is_not_found(&out[7]), "{:?}", out[7]);
+    assert_eq!(offset_of(&out[8]), start + 5);
+
+    let record = store.channel(channel).await.unwrap().unwrap();
+    assert_eq!(record.offset, start + 5);
+    assert_eq!(record.last_message_id, Some(last.id));
+    let untouched = store.message(target.id).await.unwrap().unwrap().message;
+    assert_eq!(untouched.content, "target");
+    assert_eq!(untouched.author.id, bob.id);
+    let stored = store.message(retried.id).await.unwrap().unwrap().message;
+    assert_eq!(stored.nonce.as_deref(), Some("y"));
+    // Bob has read nothing: ann's four messages that stayed are unread to him.
+    let views: HashMap<_, _> = store
+        .member_views(channel)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(views[&bob.id].unread_count, 4);
+    assert_eq!(views[&ann.id].unread_count, 1, "bob's target");
+    // The counters went to storage: a one-item write and the next batch follow on.
+    let (_, at) = send(store, channel, bob.id, "single").await;
+    assert_eq!(at, start + 6);
+    let out = append(store, vec![create(new_message(channel, ann.id, "next"))]).await;
+    assert_eq!(offset_of(&out[0]), start + 7);
+}
+
+/// Messages into several channels interleaved with items of other kinds on the same
+/// channels, in one batch: every channel's offsets stay contiguous in batch order.
+pub async fn creates_interleaved_with_other_kinds(b: &Backend) {
+    let store = &b.store;
+    let (ann, bob, cat) = (user(store).await, user(store).await, user(store).await);
+    let one = group(store, ann.id, &[bob.id]).await.id;
+    let two = group(store, ann.id, &[bob.id]).await.id;
+    let (target, _) = send(store, one, bob.id, "react to me").await;
+    let (start_one, start_two) = (offset(store, one).await, offset(store, two).await);
+    let out = append(
+        store,
+        vec![
+            create(new_message(one, ann.id, "1")),
+            create(new_message(two, ann.id, "2")),
+            EventWrite::AddReaction {
+                channel: one,
+                message: target.id,
+                user: ann.id,
+                emoji: "👍".into(),
+                max_distinct: 20,
+            },
+            create(new_message(one, bob.id, "3")),
+            EventWrite::AddMember {
+                channel: two,
+                user: cat.id,
+                role: Role::Member,
+                max_members: 10_000,
+            },
+            create(new_message(two, cat.id, "4")),
+            create(new_message(one, ann.id, "5")),
+            EventWrite::DeleteMessage {
+                channel: one,
+                id: target.id,
+                deleted_at: now_ms(),
+            },
+            create(new_message(two, bob.id, "6")),
+        ],
+    )
+    .await;
+    let offsets: Vec<u64> = out.iter().map(offset_of).collect();
+    assert_eq!(
+        offsets,
+        vec![
+            start_one + 1,
+            start_two + 1,
+            start_one + 2,
+            start_one + 3,
+            start_two + 2,
+            start_two + 3,
+            start_one + 4,
+            start_one + 5,
+            start_two + 4,
+        ]
+    );
+    assert_eq!(offset(store, one).await, start_one + 5);
+    assert_eq!(offset(store, two).await, start_two + 4);
+    let record = store.channel(one).await.unwrap().unwrap();
+    assert_eq!(record.last_message_id, Some(message_of(&out[6]).id));
+    let views: HashMap<_, _> = store.member_views(two).await.unwrap().into_iter().collect();
+    assert_eq!(views[&ann.id].unread_count, 2, "cat's and bob's");
 }

@@ -1,10 +1,13 @@
-//! [`EventStore`] for SQLite: a batch of channel events in one `IMMEDIATE` transaction,
-//! one savepoint per item.
+//! [`EventStore`] for SQLite: a batch of channel events in one `IMMEDIATE` transaction.
 //!
-//! Why savepoints: the batch shares one commit (one WAL fsync for up to 512 events), but
-//! each item must succeed or fail as if it were alone. An item that fails rolls back to
-//! its savepoint, which also undoes its offset bump, so the offsets of the items that
-//! stay are contiguous per channel, in batch order.
+//! The batch shares one commit (one WAL write for up to 512 events), but each item must
+//! succeed or fail as if it were alone, and the offsets of the items that stay must be
+//! contiguous per channel, in batch order. New messages (nearly every item) go through
+//! one [`Appender`] for the batch: checks that only read, then the row, with the
+//! channel's counters moved in memory and written once per channel, so a message that
+//! fails leaves no trace without a savepoint (see [`super::append`]). Every other kind
+//! of item runs in its own savepoint, which also undoes its offset bump, after the
+//! appender wrote its channel's counters.
 //!
 //! The writes are the ones the one-item methods use ([`super::messages`],
 //! [`super::reactions`], [`super::members`]); only the lookups in front of them follow
@@ -17,10 +20,11 @@ use async_trait::async_trait;
 use protocol::{ChannelId, MessageId, UserId};
 use rusqlite::{Connection, OptionalExtension};
 
+use super::append::{Appender, Inserted};
 use super::codec::id;
 use super::error::SqlResultExt;
 use super::members::{delete_member, insert_member};
-use super::messages::{index_for_search, insert_message, soft_delete, update_content, Inserted};
+use super::messages::{index_for_search, soft_delete, update_content};
 use super::reactions::{delete_reaction, insert_reaction};
 use super::rows::message_channel;
 use super::view::no_channel;
@@ -40,11 +44,13 @@ impl EventStore for SqliteStore {
                 .iter()
                 .map(|item| matches!(item, EventWrite::CreateMessage(_)))
                 .collect();
+            let mut appender = Appender::default();
             for item in batch {
-                outcomes.push(apply_in_savepoint(conn, item)?);
+                outcomes.push(apply(conn, &mut appender, item)?);
             }
-            // New messages join the search index once for the batch, outside the
-            // savepoints (FTS5 flushes to disk at each savepoint release).
+            appender.flush(conn)?;
+            // New messages join the search index once for the batch (FTS5 flushes to
+            // disk at each savepoint release, and other kinds of items have one).
             let new: Vec<(protocol::MessageId, &str)> = outcomes
                 .iter()
                 .zip(&creates)
@@ -63,12 +69,107 @@ impl EventStore for SqliteStore {
     }
 }
 
-/// Applies one item inside its own savepoint. The outer `Err` means the transaction
-/// itself is lost (the batch must fail); the inner one is the item's own failure,
-/// already rolled back.
-fn apply_in_savepoint(conn: &Connection, item: EventWrite) -> Result<Result<Outcome>> {
+/// Applies one item. The outer `Err` means the transaction itself is lost (the batch
+/// must fail); the inner one is the item's own failure, which left no trace.
+///
+/// A new message needs no savepoint (see [`super::append`]); the other kinds run in
+/// one, after the appender wrote their channel's counters.
+fn apply(conn: &Connection, appender: &mut Appender, item: EventWrite) -> Result<Result<Outcome>> {
+    match item {
+        EventWrite::CreateMessage(new) => {
+            Ok(appender.insert(conn, new)?.map(|inserted| match inserted {
+                Inserted::New(message, offset) => Outcome::Event {
+                    offset,
+                    message: Some(message),
+                },
+                Inserted::Duplicate(first) => Outcome::Duplicate(first),
+            }))
+        }
+        EventWrite::EditMessage {
+            channel,
+            id: message,
+            content,
+            edited_at,
+        } => isolated(conn, appender, channel, |conn| {
+            let (message, deleted) = message_in(conn, message, channel)?;
+            if deleted {
+                return Err(no_message());
+            }
+            let (edited, offset) = update_content(conn, message, id(channel), &content, edited_at)?;
+            Ok(Outcome::Event {
+                offset,
+                message: Some(edited),
+            })
+        }),
+        EventWrite::DeleteMessage {
+            channel,
+            id: message,
+            deleted_at,
+        } => isolated(conn, appender, channel, |conn| {
+            let (message, deleted) = message_in(conn, message, channel)?;
+            if deleted {
+                return Ok(Outcome::Unchanged);
+            }
+            soft_delete(conn, message, id(channel), deleted_at).map(event)
+        }),
+        EventWrite::AddReaction {
+            channel,
+            message,
+            user,
+            emoji,
+            max_distinct,
+        } => isolated(conn, appender, channel, |conn| {
+            let (message, deleted) = message_in(conn, message, channel)?;
+            if deleted {
+                return Err(no_message());
+            }
+            insert_reaction(conn, message, id(channel), user, &emoji, max_distinct).map(maybe_event)
+        }),
+        EventWrite::RemoveReaction {
+            channel,
+            message,
+            user,
+            emoji,
+        } => isolated(conn, appender, channel, |conn| {
+            let (message, deleted) = message_in(conn, message, channel)?;
+            if deleted {
+                return Err(no_message());
+            }
+            delete_reaction(conn, message, id(channel), user, &emoji).map(maybe_event)
+        }),
+        EventWrite::AddMember {
+            channel,
+            user,
+            role,
+            max_members,
+        } => isolated(conn, appender, channel, |conn| {
+            let count = member_count(conn, channel)?;
+            if count >= u64::from(max_members) && !is_member(conn, channel, user)? {
+                return Err(StoreError::Limit(format!(
+                    "a channel has at most {max_members} members"
+                )));
+            }
+            insert_member(conn, id(channel), user, role).map(maybe_event)
+        }),
+        EventWrite::RemoveMember { channel, user } => isolated(conn, appender, channel, |conn| {
+            channel_exists(conn, channel)?;
+            delete_member(conn, id(channel), user).map(maybe_event)
+        }),
+    }
+}
+
+/// Runs `write` in its own savepoint, after the appender wrote `channel`'s counters (the
+/// write reads or moves them). The outer `Err` means the transaction is lost; the inner
+/// one is the item's own failure, already rolled back.
+fn isolated(
+    conn: &Connection,
+    appender: &mut Appender,
+    channel: ChannelId,
+    write: impl FnOnce(&Connection) -> Result<Outcome>,
+) -> Result<Result<Outcome>> {
+    appender.release(conn, id(channel))?;
     savepoint(conn, "SAVEPOINT event_item")?;
-    match apply(conn, item) {
+    match write(conn) {
         Ok(outcome) => {
             savepoint(conn, "RELEASE event_item")?;
             Ok(Ok(outcome))
@@ -92,89 +193,6 @@ fn savepoint(conn: &Connection, sql: &str) -> Result<()> {
         .and_then(|mut stmt| stmt.execute([]))
         .store()
         .map(drop)
-}
-
-/// One item, with the batch contract's lookups in front of the shared writes.
-fn apply(conn: &Connection, item: EventWrite) -> Result<Outcome> {
-    match item {
-        EventWrite::CreateMessage(new) => Ok(match insert_message(conn, new)? {
-            Inserted::New(message, offset) => Outcome::Event {
-                offset,
-                message: Some(message),
-            },
-            Inserted::Duplicate(first) => Outcome::Duplicate(first),
-        }),
-        EventWrite::EditMessage {
-            channel,
-            id: message,
-            content,
-            edited_at,
-        } => {
-            let (message, deleted) = message_in(conn, message, channel)?;
-            if deleted {
-                return Err(no_message());
-            }
-            let (edited, offset) = update_content(conn, message, id(channel), &content, edited_at)?;
-            Ok(Outcome::Event {
-                offset,
-                message: Some(edited),
-            })
-        }
-        EventWrite::DeleteMessage {
-            channel,
-            id: message,
-            deleted_at,
-        } => {
-            let (message, deleted) = message_in(conn, message, channel)?;
-            if deleted {
-                return Ok(Outcome::Unchanged);
-            }
-            soft_delete(conn, message, id(channel), deleted_at).map(event)
-        }
-        EventWrite::AddReaction {
-            channel,
-            message,
-            user,
-            emoji,
-            max_distinct,
-        } => {
-            let (message, deleted) = message_in(conn, message, channel)?;
-            if deleted {
-                return Err(no_message());
-            }
-            insert_reaction(conn, message, id(channel), user, &emoji, max_distinct).map(maybe_event)
-        }
-        EventWrite::RemoveReaction {
-            channel,
-            message,
-            user,
-            emoji,
-        } => {
-            let (message, deleted) = message_in(conn, message, channel)?;
-            if deleted {
-                return Err(no_message());
-            }
-            delete_reaction(conn, message, id(channel), user, &emoji).map(maybe_event)
-        }
-        EventWrite::AddMember {
-            channel,
-            user,
-            role,
-            max_members,
-        } => {
-            let count = member_count(conn, channel)?;
-            if count >= u64::from(max_members) && !is_member(conn, channel, user)? {
-                return Err(StoreError::Limit(format!(
-                    "a channel has at most {max_members} members"
-                )));
-            }
-            insert_member(conn, id(channel), user, role).map(maybe_event)
-        }
-        EventWrite::RemoveMember { channel, user } => {
-            channel_exists(conn, channel)?;
-            delete_member(conn, id(channel), user).map(maybe_event)
-        }
-    }
 }
 
 /// An event without a message.

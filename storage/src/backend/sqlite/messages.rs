@@ -5,211 +5,31 @@
 //! attached, listed once) before anything is written, so a bad list stores nothing.
 //! Pages use the `(channel_id, id, ...)` index; `around` is two range reads.
 //!
-//! The writes themselves are plain functions on a connection ([`insert_message`],
-//! [`update_content`], [`soft_delete`]) so that the one-item methods here and a batch
-//! (`events.rs`) run the same code; only the lookups in front of them differ.
-
-use std::collections::HashSet;
+//! The writes themselves are plain functions on a connection ([`insert_message`], which
+//! appends through [`super::append`], [`update_content`], [`soft_delete`]) so that the
+//! one-item methods here and a batch (`events.rs`) run the same code; only the lookups
+//! in front of them differ.
 
 use async_trait::async_trait;
 use protocol::{ChannelId, Message, MessageId, UserId};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
-use super::codec::{id, int, new_id, to_u64};
+use super::append::Appender;
+pub(super) use super::append::Inserted;
+use super::codec::{id, int, to_u64};
 use super::error::SqlResultExt;
-use super::rows::{
-    bump_offset, load_message, load_user, message_channel, message_select, query_messages,
-};
-use super::view::no_channel;
+use super::rows::{bump_offset, load_message, message_channel, message_select, query_messages};
 use super::SqliteStore;
 use crate::error::{Result, StoreError};
 use crate::ops::messages::{Edit, MessageRecord, MessageStore, NewMessage, Page};
 
-/// The attachments of a new message, checked, in the order the sender listed them.
-fn claim_attachments(conn: &Connection, new: &NewMessage) -> Result<Vec<protocol::Attachment>> {
-    if new.attachment_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(new.attachment_ids.len());
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT uploader_id, message_id, id, filename, content_type, size, url, width, height, \
-             thumbnail_url FROM attachments WHERE id = ?1",
-        )
-        .store()?;
-    for &attachment in &new.attachment_ids {
-        if !seen.insert(attachment) {
-            return Err(StoreError::Invalid(format!(
-                "attachment_ids: {attachment} is listed twice"
-            )));
-        }
-        let row = stmt
-            .query_row([id(attachment)], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, Option<i64>>(1)?,
-                    super::rows::attachment_from(row, 2)?,
-                ))
-            })
-            .optional()
-            .store()?;
-        out.push(crate::backend::claimable(
-            attachment,
-            row,
-            id(new.author_id),
-        )?);
-    }
-    Ok(out)
-}
-
-/// What [`insert_message`] did.
-pub(super) enum Inserted {
-    /// Stored, with the offset of its `MESSAGE_RECEIVED` event.
-    New(Message, u64),
-    /// Its `(channel, author, nonce)` was already stored: that message, unchanged.
-    Duplicate(Message),
-}
-
-/// Stores a new message (the one write behind `create_message` and a batch's
-/// `CreateMessage`): the nonce check, attachments, the channel's offset and last
-/// message, the row.
+/// Stores one new message through an [`Appender`] of its own (the one-item
+/// `create_message`): the same write as a batch's, its channel's counters written at once.
 pub(super) fn insert_message(conn: &Connection, new: NewMessage) -> Result<Inserted> {
-    let message = new_id(new.id, "id")?;
-    let channel = id(new.channel_id);
-    if let Some(nonce) = &new.nonce {
-        // Checked first, in the same transaction; the unique index is the backstop.
-        let first = conn
-            .prepare_cached(
-                "SELECT id FROM messages WHERE channel_id = ?1 AND author_id = ?2 AND nonce = ?3",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row(params![channel, id(new.author_id), nonce], |row| {
-                    row.get::<_, i64>(0)
-                })
-                .optional()
-            })
-            .store()?;
-        if let Some(first) = first {
-            let (stored, _) = load_message(conn, first)?.ok_or_else(|| {
-                StoreError::Internal("message vanished inside its transaction".into())
-            })?;
-            return Ok(Inserted::Duplicate(stored));
-        }
-    }
-    let attachments = claim_attachments(conn, &new)?;
-    let author = load_user(conn, id(new.author_id))?
-        .ok_or_else(|| StoreError::Invalid("author_id: no such user".into()))?;
-    let (offset, count) = conn
-        .prepare_cached(
-            "UPDATE channels SET event_offset = event_offset + 1, \
-             last_message_id = MAX(COALESCE(last_message_id, 0), ?2), \
-             message_count = message_count + 1 \
-             WHERE id = ?1 RETURNING event_offset, message_count",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_row([channel, message], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
-            })
-            .optional()
-        })
-        .store()?
-        .ok_or_else(no_channel)?;
-    let offset = to_u64(offset);
-    let (ordinal, author_ordinal) =
-        next_ordinals(conn, channel, id(new.author_id), message, count)?;
-    conn.prepare_cached(
-        "INSERT INTO messages (id, channel_id, author_id, content, created_at, reply_to, \
-         nonce, event_offset, ordinal, author_ordinal) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )
-    .and_then(|mut stmt| {
-        stmt.execute(params![
-            message,
-            channel,
-            id(new.author_id),
-            new.content,
-            int(new.created_at),
-            new.reply_to.map(id),
-            new.nonce,
-            int(offset),
-            ordinal,
-            author_ordinal,
-        ])
-    })
-    .store()?;
-    if !attachments.is_empty() {
-        let mut stmt = conn
-            .prepare_cached("UPDATE attachments SET message_id = ?2, position = ?3 WHERE id = ?1")
-            .store()?;
-        for (position, attachment) in attachments.iter().enumerate() {
-            let position = i64::try_from(position).unwrap_or(i64::MAX);
-            stmt.execute([id(attachment.id), message, position])
-                .store()?;
-        }
-    }
-    Ok(Inserted::New(
-        Message {
-            id: new.id,
-            channel_id: new.channel_id,
-            author,
-            content: new.content,
-            created_at: new.created_at,
-            edited_at: None,
-            reply_to: new.reply_to,
-            attachments,
-            reactions: Vec::new(),
-            nonce: new.nonce,
-        },
-        offset,
-    ))
-}
-
-/// The ordinals of a new `message` of `channel` by `author` (migration 0004): its 1-based
-/// position by id among all the channel's messages, deleted or not, and among the
-/// author's; `count` is the channel's message count with it included. Normally the
-/// newest id, so two index seeks: the predecessors' ordinals + 1 (the first being
-/// `count`). An id older than the channel's newest moves the messages after it up by
-/// one, so ordinals stay dense and in id order.
-fn next_ordinals(
-    conn: &Connection,
-    channel: i64,
-    author: i64,
-    message: i64,
-    count: i64,
-) -> Result<(i64, i64)> {
-    let ordinal = 1 + conn
-        .prepare_cached(
-            "SELECT ordinal FROM messages WHERE channel_id = ?1 AND id < ?2 \
-             ORDER BY id DESC LIMIT 1",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_row([channel, message], |row| row.get::<_, i64>(0))
-                .optional()
-        })
-        .store()?
-        .unwrap_or(0);
-    let author_ordinal = 1 + conn
-        .prepare_cached(
-            "SELECT author_ordinal FROM messages WHERE channel_id = ?1 AND author_id = ?2 \
-             AND id < ?3 ORDER BY id DESC LIMIT 1",
-        )
-        .and_then(|mut stmt| {
-            stmt.query_row([channel, author, message], |row| row.get::<_, i64>(0))
-                .optional()
-        })
-        .store()?
-        .unwrap_or(0);
-    if ordinal < count {
-        conn.prepare_cached(
-            "UPDATE messages SET ordinal = ordinal + 1, \
-             author_ordinal = author_ordinal + (author_id = ?2) \
-             WHERE channel_id = ?1 AND id > ?3",
-        )
-        .and_then(|mut stmt| stmt.execute([channel, author, message]))
-        .store()?;
-    }
-    Ok((ordinal, author_ordinal))
+    let mut appender = Appender::default();
+    let inserted = appender.insert(conn, new)??;
+    appender.flush(conn)?;
+    Ok(inserted)
 }
 
 /// Replaces the content of the undeleted `message` of `channel` (the caller checked
@@ -259,7 +79,7 @@ pub(super) fn soft_delete(
 }
 
 /// Adds new messages to the full-text index (migration 0005: not a trigger, so a batch
-/// does it once, after its savepoints).
+/// does it once, after its items).
 pub(crate) fn index_for_search(conn: &Connection, messages: &[(MessageId, &str)]) -> Result<()> {
     if messages.is_empty() {
         return Ok(());

@@ -34,6 +34,10 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../../../migrations/sqlite/0005_fts_by_batch.sql"),
     ),
+    (
+        6,
+        include_str!("../../../../migrations/sqlite/0006_drop_messages_author.sql"),
+    ),
 ];
 
 /// Applies every migration `conn` lacks; returns how many were applied.

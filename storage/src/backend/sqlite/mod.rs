@@ -20,6 +20,7 @@
 //! its trait's module in [`crate::ops`]; [`rows`] and [`view`] hold the row loaders they
 //! share.
 
+mod append;
 mod attachments;
 mod blocks;
 mod channels;
