@@ -291,6 +291,8 @@ mod tests {
         let conn = std::mem::size_of::<Conn>();
         let session = std::mem::size_of::<Session>();
         println!("Conn {conn} B, of which Session {session} B");
-        assert!(conn <= 1024, "Conn is {conn} bytes");
+        // 576 today (boxed in the shard's slab, so every byte counts once): a new
+        // field belongs in a box of its own unless every connection needs it.
+        assert!(conn <= 600, "Conn is {conn} bytes");
     }
 }

@@ -81,7 +81,8 @@ pub struct WsConn {
     /// here until complete).
     input: BytesMut,
     frame: Option<InFrame>,
-    message: Option<Message>,
+    /// Boxed: only a message arriving in pieces has one, and idle connections are many.
+    message: Option<Box<Message>>,
     events: VecDeque<WsEvent>,
     outbox: Outbox,
     close_sent: bool,
@@ -210,7 +211,7 @@ impl WsConn {
         self.frames_received += 1;
         if frame.header.fin {
             if let Some(message) = self.message.take() {
-                self.finish_message(message);
+                self.finish_message(*message);
             }
         }
         true
@@ -255,7 +256,7 @@ impl WsConn {
                     self.single_frame_message(kind, payload);
                     return true;
                 }
-                self.message = Some(Message::new(kind, len));
+                self.message = Some(Box::new(Message::new(kind, len)));
             }
             Opcode::Continuation => {
                 let Some(message) = self.message.as_mut() else {
