@@ -37,6 +37,12 @@ pub(crate) struct ShardState {
     pub due: Vec<u64>,
     pub index: Index,
     pub dirty: Vec<ConnKey>,
+    /// Connections that did something since the last shrink pass (or still hold
+    /// queued bytes): the pass looks only at these, not at every idle connection.
+    pub touched: Vec<ConnKey>,
+    /// Which slots are on `touched` (by slot, not connection: a slot reused while
+    /// listed is not listed twice).
+    listed: Vec<bool>,
     /// (connection, its id, work) for the shard to spawn after the borrow ends.
     pub work: Vec<(ConnKey, u64, Work)>,
     pub bus: DynBus,
@@ -60,6 +66,8 @@ impl ShardState {
             due: Vec::new(),
             index: Index::default(),
             dirty: Vec::new(),
+            touched: Vec::new(),
+            listed: Vec::new(),
             work: Vec::new(),
             bus,
             subscriber,
@@ -80,9 +88,11 @@ impl ShardState {
 
     /// Moves a connection forward after anything happened to it, at `now`.
     pub fn settle(&mut self, key: ConnKey, now: u64) {
-        let Some(conn) = self.conns.get_mut(key) else {
+        if !self.conns.contains(key) {
             return;
-        };
+        }
+        self.touch(key);
+        let conn = &mut self.conns[key];
         if conn.session.is_closing() {
             if conn.close_at.is_none() {
                 conn.close_at = Some(now + self.close_linger_ms);
@@ -173,7 +183,9 @@ impl ShardState {
             let Some(key) = self.dirty.pop() else {
                 return false;
             };
-            if let Some(conn) = self.conns.get_mut(key) {
+            if self.conns.contains(key) {
+                self.touch(key);
+                let conn = &mut self.conns[key];
                 conn.dirty = false;
                 if conn.session.is_closing() {
                     // A slow consumer closed by fanout: settle it (leave fanout, linger).
@@ -194,7 +206,43 @@ impl ShardState {
                 conn.dirty = true;
                 self.dirty.push(key);
             }
+            self.touch(key);
         }
+    }
+
+    fn touch(&mut self, key: ConnKey) {
+        if self.listed.len() <= key {
+            self.listed.resize(key + 1, false);
+        }
+        if !self.listed[key] {
+            self.listed[key] = true;
+            self.touched.push(key);
+        }
+    }
+
+    /// The shrink pass: each touched connection that is idle again gives its queues'
+    /// memory back and leaves the list; one still busy or holding queued bytes stays
+    /// for the next pass. Returns the bytes queued to connections (every connection
+    /// not on the list has none). Idle connections are not visited at all, so their
+    /// cost per pass is nothing, not a cache miss each.
+    pub fn shrink_touched(&mut self) -> usize {
+        let mut queued = 0;
+        let touched = std::mem::take(&mut self.touched);
+        for key in touched {
+            let Some(conn) = self.conns.get_mut(key) else {
+                self.listed[key] = false;
+                continue;
+            };
+            let bytes = conn.session.queued_bytes();
+            queued += bytes;
+            if conn.busy || bytes > 0 {
+                self.touched.push(key);
+            } else {
+                self.listed[key] = false;
+                conn.session.shrink();
+            }
+        }
+        queued
     }
 
     /// Adds a session to a channel it now follows.
@@ -354,5 +402,43 @@ mod tests {
         state.settle(late, 1_000);
         state.due_by(1_000 + state.close_linger_ms, &mut due);
         assert_eq!(due, vec![late]);
+    }
+
+    #[test]
+    fn the_shrink_pass_visits_only_connections_that_did_something() {
+        let admission = Arc::new(Admission::new(&crate::GatewayConfig::default()));
+        let mut state = state();
+        let keys: Vec<_> = (0..4)
+            .map(|id| connect(&mut state, &admission, id, 0))
+            .collect();
+        // Settling at connect touched all four; the pass takes them off.
+        assert_eq!(state.touched.len(), 4);
+        assert_eq!(state.shrink_touched(), 0);
+        assert!(state.touched.is_empty());
+        assert_eq!(state.shrink_touched(), 0);
+
+        // One connection does something: only it is listed, once however often.
+        state.settle(keys[2], 10);
+        state.mark_dirty(keys[2]);
+        state.settle(keys[2], 20);
+        assert_eq!(state.touched, vec![keys[2]]);
+
+        // A busy one stays listed until it is idle again.
+        state.conns[keys[1]].busy = true;
+        state.settle(keys[1], 30);
+        state.shrink_touched();
+        assert_eq!(state.touched, vec![keys[1]]);
+        state.conns[keys[1]].busy = false;
+        state.shrink_touched();
+        assert!(state.touched.is_empty());
+
+        // A slot freed while listed, then reused, is listed once.
+        state.settle(keys[3], 40);
+        state.remove(keys[3]);
+        let again = connect(&mut state, &admission, 9, 50);
+        assert_eq!(again, keys[3]);
+        assert_eq!(state.touched, vec![keys[3]]);
+        state.shrink_touched();
+        assert!(state.touched.is_empty());
     }
 }

@@ -127,16 +127,9 @@ pub(crate) async fn tick(shard: Rc<Shard>, period: Duration) {
         {
             let mut state = shard.state.borrow_mut();
             if ticks.is_multiple_of(SHRINK_EVERY_TICKS) {
-                // Idle connections give their queues' memory back; the bytes still
-                // queued are reported (a soak shows whether they grow).
-                let mut queued = 0;
-                for (_, conn) in state.conns.iter_mut() {
-                    let bytes = conn.session.queued_bytes();
-                    queued += bytes;
-                    if !conn.busy && bytes == 0 {
-                        conn.session.shrink();
-                    }
-                }
+                // Connections idle again give their queues' memory back; the bytes
+                // still queued are reported (a soak shows whether they grow).
+                let queued = state.shrink_touched();
                 state.metrics.queued(queued);
             }
             state.due_by(now, &mut due);
