@@ -353,7 +353,10 @@ impl Inner {
     fn turn(&mut self) -> io::Result<bool> {
         for _ in 0..ROUNDS_PER_TURN {
             self.rounds += 1;
-            if self.pool.has_returned() {
+            if self
+                .pool
+                .should_provide(self.kernel_buffers, !self.starved.is_empty())
+            {
                 let mut entries = Vec::new();
                 self.pool.provide_returned(|e, first, count| {
                     entries.push(e.user_data(provide_data(first, count)));

@@ -13,6 +13,9 @@ use io_uring::{opcode, squeue};
 /// The buffer group every receive of a ring takes from.
 pub(super) const GROUP: u16 = 0;
 
+/// Returned buffers provided again together (see [`Pool::should_provide`]).
+const RETURN_BATCH: usize = 32;
+
 /// Receive buffers of one ring.
 pub(super) struct Pool {
     /// Start of the allocation (from a boxed slice, see `Drop`).
@@ -98,6 +101,17 @@ impl Pool {
         !self.returned.is_empty()
     }
 
+    /// Whether to provide the returned buffers now. They go back in batches of
+    /// [`RETURN_BATCH`] (one provision of a run of buffers, not one per message: 50 000
+    /// idle connections' PINGs each cost a provision of their own), and at once when the
+    /// kernel is known to hold fewer than half of them or a receive starves.
+    pub fn should_provide(&self, kernel_has: usize, starving: bool) -> bool {
+        !self.returned.is_empty()
+            && (starving
+                || self.returned.len() >= RETURN_BATCH
+                || kernel_has < usize::from(self.count) / 2)
+    }
+
     /// The entries that provide the returned buffers again, one per run of
     /// consecutive ids, each with its first id and how many buffers it provides.
     pub fn provide_returned(&mut self, mut push: impl FnMut(squeue::Entry, u16, u16)) {
@@ -139,5 +153,28 @@ impl Drop for Pool {
         // drains before its pool drops, or leaks the pool).
         #[allow(unsafe_code)]
         drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.base, len)) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn returned_buffers_go_back_in_batches_unless_the_kernel_runs_low() {
+        let mut pool = Pool::new(1024, 64);
+        assert!(!pool.should_provide(1024, true), "nothing to give back");
+        pool.give_back(7);
+        assert!(!pool.should_provide(1023, false), "one buffer waits for more");
+        assert!(pool.should_provide(1023, true), "a starved receive takes it now");
+        assert!(pool.should_provide(511, false), "the kernel holds under half");
+        for bid in 8..(7 + RETURN_BATCH as u16) {
+            pool.give_back(bid);
+        }
+        assert!(pool.should_provide(1024 - RETURN_BATCH, false), "a full batch");
+        let mut runs = Vec::new();
+        pool.provide_returned(|_, first, count| runs.push((first, count)));
+        assert_eq!(runs, vec![(7, RETURN_BATCH as u16)], "one provision for the run");
+        assert!(!pool.should_provide(1024, true));
     }
 }

@@ -70,11 +70,12 @@ const OPEN_BUSY_TIMEOUT: Duration = Duration::from_secs(120);
 /// SQLite page cache per connection, in KiB (negative: a size, not a page count).
 const CACHE_KIB: i64 = -32 * 1024;
 
-/// The same for each read-only connection. Readers serve identify (each user's rows
-/// read about once per session) and history pages, which the OS page cache holds
-/// anyway: a big private cache per reader only grows the process (4 readers of 4 MiB
-/// each, filled by identifying 10 000 users, are 1.6 KiB per connection).
-const READER_CACHE_KIB: i64 = -1024;
+/// The same for each read-only connection: small, the OS page cache behind it holds
+/// the file anyway (a miss is one `pread` of a cached page, about a microsecond).
+/// Readers serve identify, each user's rows read about once per session, and history
+/// pages: a big private cache per reader only grew the process (4 readers of 4 MiB,
+/// filled by identifying 10 000 users, were 1.6 KiB per connection).
+const READER_CACHE_KIB: i64 = -256;
 
 /// WAL pages (4 KiB) after which the writer checkpoints itself: only a backstop, the
 /// checkpointer thread normally keeps the WAL far below it.
