@@ -165,16 +165,32 @@ mod tests {
         let mut pool = Pool::new(1024, 64);
         assert!(!pool.should_provide(1024, true), "nothing to give back");
         pool.give_back(7);
-        assert!(!pool.should_provide(1023, false), "one buffer waits for more");
-        assert!(pool.should_provide(1023, true), "a starved receive takes it now");
-        assert!(pool.should_provide(511, false), "the kernel holds under half");
+        assert!(
+            !pool.should_provide(1023, false),
+            "one buffer waits for more"
+        );
+        assert!(
+            pool.should_provide(1023, true),
+            "a starved receive takes it now"
+        );
+        assert!(
+            pool.should_provide(511, false),
+            "the kernel holds under half"
+        );
         for bid in 8..(7 + RETURN_BATCH as u16) {
             pool.give_back(bid);
         }
-        assert!(pool.should_provide(1024 - RETURN_BATCH, false), "a full batch");
+        assert!(
+            pool.should_provide(1024 - RETURN_BATCH, false),
+            "a full batch"
+        );
         let mut runs = Vec::new();
         pool.provide_returned(|_, first, count| runs.push((first, count)));
-        assert_eq!(runs, vec![(7, RETURN_BATCH as u16)], "one provision for the run");
+        assert_eq!(
+            runs,
+            vec![(7, RETURN_BATCH as u16)],
+            "one provision for the run"
+        );
         assert!(!pool.should_provide(1024, true));
     }
 }
