@@ -96,7 +96,9 @@ impl AsRawFd for RingFd {
 
 struct Inner {
     uring: IoUring,
-    sockets: Slab<Entry>,
+    /// Boxed for the same reason as the shard's connections: a doubling slab of
+    /// entries kept up to an entry of slack per slot.
+    sockets: Slab<Box<Entry>>,
     pool: Pool,
     /// Buffers the kernel holds, as far as completions tell: raised when a provision
     /// completes, lowered by every receive that names a buffer, zero on `ENOBUFS`.
@@ -322,7 +324,7 @@ impl Inner {
 
     fn insert(&mut self, stream: std::net::TcpStream) -> usize {
         self.next_gen = self.next_gen.wrapping_add(1);
-        let slot = self.sockets.insert(Entry {
+        let slot = self.sockets.insert(Box::new(Entry {
             stream,
             gen: self.next_gen,
             rx: VecDeque::new(),
@@ -335,7 +337,7 @@ impl Inner {
             shut_after_send: false,
             finished: false,
             waker: None,
-        });
+        }));
         self.arm_recv(slot);
         slot
     }
