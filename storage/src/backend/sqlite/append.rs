@@ -409,17 +409,10 @@ mod tests {
     use protocol::{Attachment, AttachmentId, ChannelId, MessageId, UserId};
 
     use super::*;
-    use crate::backend::sqlite::SqliteStore;
+    use crate::backend::sqlite::testutil::store_with_channel;
     use crate::ops::attachments::{AttachmentRecord, AttachmentStore};
     use crate::ops::events::{EventStore, EventWrite, Outcome};
     use crate::ops::users::{NewUser, UserStore};
-
-    async fn store_with_channel() -> (SqliteStore, UserId, ChannelId) {
-        let store = SqliteStore::open_in_memory().unwrap();
-        let (ann, channel) = (UserId::new(1), ChannelId::new(2));
-        crate::backend::sqlite::testutil::user_and_group(&store, ann, channel).await;
-        (store, ann, channel)
-    }
 
     fn create(channel: ChannelId, author: UserId, n: u64) -> EventWrite {
         EventWrite::CreateMessage(NewMessage {

@@ -257,15 +257,9 @@ mod tests {
     use protocol::{ChannelId, MessageId, UserId};
 
     use super::*;
+    use crate::backend::sqlite::testutil::store_with_channel;
     use crate::ops::channels::ChannelStore;
     use crate::ops::messages::{MessageStore, NewMessage};
-
-    async fn store_with_channel() -> (SqliteStore, UserId, ChannelId) {
-        let store = SqliteStore::open_in_memory().unwrap();
-        let (ann, channel) = (UserId::new(1), ChannelId::new(2));
-        crate::backend::sqlite::testutil::user_and_group(&store, ann, channel).await;
-        (store, ann, channel)
-    }
 
     fn create(channel: ChannelId, author: UserId, n: u64, content: &str) -> EventWrite {
         EventWrite::CreateMessage(NewMessage {

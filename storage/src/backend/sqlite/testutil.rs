@@ -33,3 +33,11 @@ pub(crate) async fn user_and_group(store: &SqliteStore, ann: UserId, channel: Ch
         .await
         .unwrap();
 }
+
+/// An in-memory store with user 1 in group 2 (see [`user_and_group`]).
+pub(crate) async fn store_with_channel() -> (SqliteStore, UserId, ChannelId) {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let (ann, channel) = (UserId::new(1), ChannelId::new(2));
+    user_and_group(&store, ann, channel).await;
+    (store, ann, channel)
+}
