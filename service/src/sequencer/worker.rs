@@ -98,25 +98,21 @@ impl Worker {
         }
     }
 
-    /// Answers repeats of a recent nonce and rate-limited sends now; the rest goes on.
+    /// Answers rate-limited sends now (not resends of a recent nonce); the rest goes on.
     fn admit(&mut self, jobs: &mut Vec<Job>) -> Vec<Pending> {
         let now = now_ms();
         let mut pending = Vec::with_capacity(jobs.len());
         for job in jobs.drain(..) {
-            if let EventWrite::CreateMessage(new) = &job.write {
-                if let Some(nonce) = &new.nonce {
-                    if let Some(first) = self.nonces.get(new.channel_id, new.author_id, nonce, now)
-                    {
-                        let _ = job.reply.send(Ok(Committed {
-                            offset: None,
-                            message: Some(first),
-                            event: None,
-                        }));
-                        continue;
-                    }
-                }
-            }
-            if let Some(key) = &job.rate_key {
+            // A resend of a recent nonce is not rate limited: storage answers it with
+            // the first message (no event, no offset).
+            let resend = match &job.write {
+                EventWrite::CreateMessage(new) => new.nonce.as_deref().is_some_and(|nonce| {
+                    self.nonces
+                        .contains(new.channel_id, new.author_id, nonce, now)
+                }),
+                _ => false,
+            };
+            if let Some(key) = job.rate_key.as_ref().filter(|_| !resend) {
                 if let Err(retry) = self.limiter.check(key) {
                     let ms = u64::try_from(retry.as_millis()).unwrap_or(u64::MAX);
                     let _ = job.reply.send(Err(ServiceError::rate_limited(ms)));
