@@ -4,7 +4,7 @@
 //! (buffers that live only that long), on tokio's reactor whichever the driver; then
 //! the connection goes to its shard (`driver::connection`): with epoll it stays a
 //! tokio socket and its IO task waits for readiness, with io_uring it leaves tokio's
-//! reactor for the shard's ring.
+//! reactor for the shard's ring, which tells the shard about it (no task).
 
 use std::rc::Rc;
 
@@ -48,12 +48,17 @@ pub(crate) async fn handshake(shard: Rc<Shard>, mut stream: TcpStream, slot: Opt
     #[cfg(target_os = "linux")]
     if let Some(ring) = &shard.ring {
         match ring.adopt(stream) {
-            Ok(socket) => connection::start(shard, socket, tls, upgraded, slot),
+            Ok(socket) => {
+                let owner = connection::start(&shard, socket.clone(), tls, upgraded, slot, true);
+                socket.attach(owner);
+            }
             Err(err) => tracing::warn!("io_uring: cannot take the connection: {err}"),
         }
         return;
     }
-    connection::start(shard, Rc::new(stream), tls, upgraded, slot);
+    let stream = Rc::new(stream);
+    let (key, id) = connection::start(&shard, stream.clone(), tls, upgraded, slot, false);
+    tokio::task::spawn_local(connection::io(shard, key, id, stream));
 }
 
 impl Readiness for TcpStream {

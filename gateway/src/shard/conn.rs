@@ -43,9 +43,10 @@ pub(crate) struct Conn {
     pub dirty: bool,
     /// The shard asks the IO task to look again (new interest, or finish).
     pub kick: bool,
-    /// The IO task's waker while it waits.
+    /// The IO task's waker while it waits (epoll; io_uring connections have no task).
     pub waker: Option<Waker>,
-    /// The IO task waits for writability already (a blocked write needs no kick).
+    /// Writability will be reported without a kick: the IO task waits for it already,
+    /// or (io_uring) every finished send is reported anyway.
     pub awaits_writable: bool,
     /// When the shard's tick must call the session's timeout handler.
     pub deadline: Option<u64>,
@@ -241,6 +242,10 @@ pub(crate) trait Transport {
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     /// Sends FIN.
     fn shutdown_write(&self);
+    /// Has the connection looked at again, where the transport itself tells the
+    /// shard about its events (io_uring); a connection with an IO task is woken
+    /// through that task instead.
+    fn kick(&self) {}
 }
 
 impl Transport for TcpStream {

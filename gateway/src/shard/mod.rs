@@ -7,10 +7,11 @@
 //! Tasks on the shard's `LocalSet`, all sharing [`ShardState`] through one `RefCell`
 //! (never borrowed across an await):
 //! - the accept loop, and a short-lived handshake task per new connection;
-//! - one IO task per connection (`driver::connection`): waits for readiness (epoll) or
-//!   completions (io_uring), reads into the shard's buffer, hands bytes to the session;
-//! - with io_uring, the ring task (`driver::uring`): one submission for everything the
-//!   other tasks queued, then the completions;
+//! - with epoll, one IO task per connection (`driver::connection`): waits for
+//!   readiness, reads into the shard's buffer, hands bytes to the session;
+//! - with io_uring, the ring task (`driver::uring`) instead: one submission for
+//!   everything the other tasks queued, then the completions, and the connections they
+//!   touched read and settled in one batch (no task per connection);
 //! - the inbox: bus batches -> fanout -> one flush of every dirty connection;
 //! - the tick: heartbeat, identify and linger deadlines of every connection (no timer
 //!   object per connection);
@@ -125,11 +126,7 @@ pub fn run(
         }
         #[cfg(target_os = "linux")]
         let ring = match ctx.io {
-            crate::driver::Selected::Uring => {
-                let ring = crate::driver::uring::Ring::new()?;
-                tokio::task::spawn_local(ring.clone().drive());
-                Some(ring)
-            }
+            crate::driver::Selected::Uring => Some(crate::driver::uring::Ring::new()?),
             crate::driver::Selected::Epoll => None,
         };
         let shard = Rc::new(Shard {
@@ -139,6 +136,13 @@ pub fn run(
             #[cfg(target_os = "linux")]
             ring,
         });
+        #[cfg(target_os = "linux")]
+        if let Some(ring) = &shard.ring {
+            let owner = shard.clone();
+            tokio::task::spawn_local(ring.clone().drive(move |ready| {
+                crate::driver::connection::on_ready(&owner, ready);
+            }));
+        }
         tokio::task::spawn_local(tasks::inbox(shard.clone(), subscription));
         tokio::task::spawn_local(tasks::tick(shard.clone(), TICK));
         tasks::accept(&shard, &listener, shutdown).await;

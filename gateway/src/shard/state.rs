@@ -305,11 +305,13 @@ impl ShardState {
     }
 }
 
-/// Wakes a connection's IO task to look at it again.
+/// Has a connection looked at again: wakes its IO task (epoll), or puts it on its
+/// ring's ready list (io_uring).
 pub(crate) fn kick(conn: &mut Conn) {
     conn.kick = true;
-    if let Some(waker) = conn.waker.take() {
-        waker.wake();
+    match conn.waker.take() {
+        Some(waker) => waker.wake(),
+        None => conn.stream.kick(),
     }
 }
 

@@ -4,8 +4,10 @@
 //!
 //! - Reads: one multishot receive per connection, taking buffers from the shard's
 //!   provided-buffer pool ([`pool`]): no read syscall, no buffer per connection. The
-//!   bytes wait in the connection's queue until its IO task reads them (the same
-//!   `Conn::read`, TLS included).
+//!   bytes wait in the connection's queue until the shard reads them (the same
+//!   `Conn::read`, TLS included) right after the round that reaped them: the ring task
+//!   hands every socket a round touched to the shard in one batch (`drive`'s
+//!   `on_ready`), so a connection has no task of its own and an event costs no wake-up.
 //! - Writes: `Transport::try_write_vectored` copies into the connection's send buffer
 //!   and queues a send; every send (and buffer return, receive, cancel) queued while
 //!   the shard's tasks run goes to the kernel in one `io_uring_enter` when the ring
@@ -48,10 +50,12 @@ pub(crate) use self::socket::UringSocket;
 /// Submission queue entries (the completion queue is four times larger).
 const ENTRIES: u32 = 1024;
 
-/// Receive buffers per shard, and their size: 2 MiB per shard, all of it touched under
-/// steady traffic (see [`pool`]). Clients send small frames; a larger one spans buffers.
+/// Receive buffers per shard, and their size: 2 MiB per shard at most, of which the
+/// kernel holds a working set of [`WORKING_BUFFERS`] (512 KiB) until traffic needs more
+/// (see [`pool`]). Clients send small frames; a larger one spans buffers.
 const BUFFERS: u16 = 1024;
 const BUFFER_SIZE: usize = 2048;
+const WORKING_BUFFERS: u16 = 256;
 
 /// Bytes one send (and the buffer filling behind it) holds at most.
 const SEND_MAX: usize = 256 * 1024;
@@ -77,6 +81,9 @@ const OP_RECV: u64 = 0;
 const OP_SEND: u64 = 1;
 const OP_CANCEL: u64 = 2;
 const OP_PROVIDE: u64 = 3;
+
+/// Who a socket's completions are for: its connection's key in the shard and its id.
+pub(crate) type Owner = (usize, u64);
 
 /// A shard's ring, shared by its connections and its ring task.
 pub(crate) struct Ring {
@@ -123,6 +130,9 @@ struct Inner {
     reaped: Vec<(u64, i32, u32)>,
     /// The ring cannot submit any more: sockets fail, new ones are refused.
     failed: bool,
+    /// Sockets something happened to (a receive, a send done, an error, a kick), for
+    /// the ring task to hand to their connections after the round: (slot, owner).
+    ready: Vec<(usize, Owner)>,
 }
 
 /// One connection's socket as the ring holds it.
@@ -143,9 +153,16 @@ struct Entry {
     next: Vec<u8>,
     /// FIN once every byte is sent.
     shut_after_send: bool,
+    /// A write was refused (both send buffers full): the owner hears when one is done.
+    write_blocked: bool,
     /// The connection is gone: cancel what is in flight, then close.
     finished: bool,
-    /// The connection's IO task, while it waits.
+    /// The connection this socket's events go to (set once it is in the shard).
+    owner: Option<Owner>,
+    /// On the ring's ready list already.
+    listed: bool,
+    /// A task waiting through `Readiness` (the ring's own tests; the shard's
+    /// connections are told through the ready list instead, with no task each).
     waker: Option<Waker>,
 }
 
@@ -187,9 +204,10 @@ impl Ring {
             next_gen: 0,
             reaped: Vec::new(),
             failed: false,
+            ready: Vec::new(),
         };
-        let provide = inner.pool.provide_all().user_data(provide_data(0, buffers));
-        inner.push(provide);
+        let (provide, working) = inner.pool.provide_first(WORKING_BUFFERS);
+        inner.push(provide.user_data(provide_data(0, working)));
         // SAFETY: `fd` is the ring's, owned by `inner` in the same `Ring`, which
         // declares `readiness` first: the registration ends before the fd closes.
         #[allow(unsafe_code)]
@@ -215,25 +233,47 @@ impl Ring {
     }
 
     /// The ring task: submits what the shard queued, reaps completions, and hands
-    /// them to the sockets, until the ring fails.
-    pub async fn drive(self: Rc<Self>) {
+    /// the sockets they touched to `on_ready` (the shard reads and settles those
+    /// connections right here: no task per connection, no wake-up each), until the
+    /// ring fails; then every socket reports the error once more and it returns.
+    pub async fn drive(self: Rc<Self>, mut on_ready: impl FnMut(&[Owner])) {
+        let mut ready = Vec::new();
         loop {
-            if let Err(err) = std::future::poll_fn(|cx| self.poll_work(cx)).await {
-                tracing::error!("io_uring: the ring failed: {err}");
-                self.inner.borrow_mut().fail_all();
-                return;
-            }
-            let more = match self.inner.borrow_mut().turn() {
+            let turn = match std::future::poll_fn(|cx| self.poll_work(cx)).await {
+                Ok(()) => self.inner.borrow_mut().turn(),
+                Err(err) => Err(err),
+            };
+            let more = match turn {
                 Ok(more) => more,
                 Err(err) => {
-                    tracing::error!("io_uring: submission failed: {err}");
+                    tracing::error!("io_uring: the ring failed: {err}");
                     self.inner.borrow_mut().fail_all();
+                    self.take_ready(&mut ready);
+                    on_ready(&ready);
                     return;
                 }
             };
+            self.take_ready(&mut ready);
+            if !ready.is_empty() {
+                on_ready(&ready);
+                ready.clear();
+            }
             if more {
                 tokio::task::yield_now().await;
             }
+        }
+    }
+
+    /// Moves the ready list into `into` (the ring is not borrowed while the shard
+    /// looks at the connections: their reads and writes borrow it).
+    fn take_ready(&self, into: &mut Vec<Owner>) {
+        let mut inner = self.inner.borrow_mut();
+        let inner = &mut *inner;
+        for (slot, owner) in inner.ready.drain(..) {
+            if let Some(entry) = inner.sockets.get_mut(slot) {
+                entry.listed = false;
+            }
+            into.push(owner);
         }
     }
 
@@ -249,7 +289,7 @@ impl Ring {
             Poll::Pending => {}
         }
         let mut inner = self.inner.borrow_mut();
-        if inner.queued || !inner.uring.completion().is_empty() {
+        if inner.queued || !inner.ready.is_empty() || !inner.uring.completion().is_empty() {
             return Poll::Ready(Ok(()));
         }
         if inner.starved.is_empty() && !inner.pool.has_failed() {
@@ -313,6 +353,22 @@ impl Inner {
         self.wake_driver();
     }
 
+    /// Tells the socket's owner (or waiting task) to look at it.
+    fn notify(&mut self, slot: usize) {
+        let Some(entry) = self.sockets.get_mut(slot) else {
+            return;
+        };
+        if let Some(waker) = entry.waker.take() {
+            waker.wake();
+        }
+        if let Some(owner) = entry.owner {
+            if !entry.listed {
+                entry.listed = true;
+                self.ready.push((slot, owner));
+            }
+        }
+    }
+
     fn wake_driver(&mut self) {
         if !self.queued {
             self.queued = true;
@@ -335,7 +391,10 @@ impl Inner {
             sending: None,
             next: Vec::new(),
             shut_after_send: false,
+            write_blocked: false,
             finished: false,
+            owner: None,
+            listed: false,
             waker: None,
         }));
         self.arm_recv(slot);
@@ -355,10 +414,11 @@ impl Inner {
     fn turn(&mut self) -> io::Result<bool> {
         for _ in 0..ROUNDS_PER_TURN {
             self.rounds += 1;
-            if self
-                .pool
-                .should_provide(self.kernel_buffers, !self.starved.is_empty())
-            {
+            let starving = !self.starved.is_empty();
+            if let Some((entry, first, count)) = self.pool.grow(self.kernel_buffers, starving) {
+                self.push(entry.user_data(provide_data(first, count)));
+            }
+            if self.pool.should_provide(self.kernel_buffers, starving) {
                 let mut entries = Vec::new();
                 self.pool.provide_returned(|e, first, count| {
                     entries.push(e.user_data(provide_data(first, count)));
@@ -504,13 +564,11 @@ impl Inner {
                     .user_data(OP_CANCEL),
             );
         }
-        let entry = &mut self.sockets[slot];
-        if let Some(waker) = entry.waker.take() {
-            waker.wake();
-        }
+        self.notify(slot);
         if more {
             return;
         }
+        let entry = &mut self.sockets[slot];
         let live = !entry.finished && !entry.eof && entry.error.is_none();
         if !live {
             self.release_if_idle(slot);
@@ -573,9 +631,11 @@ impl Inner {
                 let _ = entry.stream.shutdown(std::net::Shutdown::Write);
             }
         }
+        // The owner hears of a send only if it waits for room or the socket failed:
+        // a PONG or a fanout frame that went out needs no look.
         let entry = &mut self.sockets[slot];
-        if let Some(waker) = entry.waker.take() {
-            waker.wake();
+        if std::mem::take(&mut entry.write_blocked) || entry.error.is_some() {
+            self.notify(slot);
         }
         self.release_if_idle(slot);
     }
@@ -638,11 +698,13 @@ impl Inner {
     /// The ring broke: every socket reports an error to its connection.
     fn fail_all(&mut self) {
         self.failed = true;
-        for (_, entry) in &mut self.sockets {
+        let mut slots = Vec::with_capacity(self.sockets.len());
+        for (slot, entry) in &mut self.sockets {
             entry.error.get_or_insert(libc::EIO);
-            if let Some(waker) = entry.waker.take() {
-                waker.wake();
-            }
+            slots.push(slot);
+        }
+        for slot in slots {
+            self.notify(slot);
         }
     }
 }
@@ -712,7 +774,7 @@ fn probe_inner() -> io::Result<()> {
     use std::io::Write;
 
     // Declared before the ring: outlives it (the ring is drained before it drops).
-    let pool = Pool::new(1, 64);
+    let mut pool = Pool::new(1, 64);
     let mut uring = IoUring::new(8)?;
     let mut probe = io_uring::Probe::new();
     uring.submitter().register_probe(&mut probe)?;
@@ -734,7 +796,7 @@ fn probe_inner() -> io::Result<()> {
         .build()
         .user_data(1);
     let cancel = opcode::AsyncCancel::new(1).build().user_data(2);
-    let provide = pool.provide_all().user_data(3);
+    let provide = pool.provide_first(1).0.user_data(3);
     let mut got = None;
     let mut ended = false;
     // SAFETY: the provided buffer is `pool`'s, which outlives the ring; the receive

@@ -4,9 +4,11 @@
 //!
 //! A buffer belongs to the kernel from the time it is provided until the completion
 //! that names it arrives; then to us until we give it back. The pages are touched only
-//! as buffers get used (a fresh `calloc`), but the kernel hands them out first in, first
-//! out, so under steady traffic all of them are: 2 MiB per shard, whatever the number of
-//! connections.
+//! as buffers get used (a fresh `calloc`), and the kernel hands out what it holds first
+//! in, first out, so every buffer it holds gets touched. Hence it starts with a
+//! working set ([`Pool::provide_first`]) and the rest is a reserve, provided a chunk
+//! at a time only when the kernel runs low ([`Pool::grow`]): a shard whose connections
+//! are idle or slow touches 512 KiB, not the pool's 2 MiB.
 
 use io_uring::{opcode, squeue};
 
@@ -16,12 +18,20 @@ pub(super) const GROUP: u16 = 0;
 /// Returned buffers provided again together (see [`Pool::should_provide`]).
 const RETURN_BATCH: usize = 32;
 
+/// The reserve is drawn on when the kernel holds fewer than this many buffers...
+const LOW_WATER: usize = 64;
+
+/// ...this many at a time.
+const GROW_BY: u16 = 128;
+
 /// Receive buffers of one ring.
 pub(super) struct Pool {
     /// Start of the allocation (from a boxed slice, see `Drop`).
     base: *mut u8,
     count: u16,
     size: usize,
+    /// Buffers from here on were never provided: the reserve.
+    reserve_from: u16,
     /// Buffers back with us, to provide again at the next submission.
     returned: Vec<u16>,
     /// Buffers whose provision failed, tried again only when asked ([`Pool::retry`]):
@@ -39,15 +49,38 @@ impl Pool {
             base: Box::into_raw(memory).cast::<u8>(),
             count,
             size,
+            reserve_from: 0,
             returned: Vec::new(),
             failed: Vec::new(),
             leak: false,
         }
     }
 
-    /// The entry that provides every buffer (once, at the start).
-    pub fn provide_all(&self) -> squeue::Entry {
-        self.provide(0, self.count)
+    /// The entry that provides the first `working` buffers (once, at the start); the
+    /// others stay in reserve. Returns it with how many it provides.
+    pub fn provide_first(&mut self, working: u16) -> (squeue::Entry, u16) {
+        let count = working.clamp(1, self.count);
+        self.reserve_from = count;
+        (self.provide(0, count), count)
+    }
+
+    /// When the kernel holds fewer than [`LOW_WATER`] buffers (`kernel_has`, or it
+    /// said it has none: `starving`), the entry that provides the next chunk of the
+    /// reserve, with its first buffer and count.
+    pub fn grow(&mut self, kernel_has: usize, starving: bool) -> Option<(squeue::Entry, u16, u16)> {
+        if (kernel_has >= LOW_WATER && !starving) || self.reserve_from >= self.count {
+            return None;
+        }
+        let first = self.reserve_from;
+        let count = GROW_BY.min(self.count - first);
+        self.reserve_from += count;
+        Some((self.provide(first, count), first, count))
+    }
+
+    /// Buffers in use so far (provided at least once).
+    #[cfg(test)]
+    pub fn working(&self) -> u16 {
+        self.reserve_from
     }
 
     fn provide(&self, first: u16, count: u16) -> squeue::Entry {
@@ -104,12 +137,12 @@ impl Pool {
     /// Whether to provide the returned buffers now. They go back in batches of
     /// [`RETURN_BATCH`] (one provision of a run of buffers, not one per message: 50 000
     /// idle connections' PINGs each cost a provision of their own), and at once when the
-    /// kernel is known to hold fewer than half of them or a receive starves.
+    /// kernel is known to hold fewer than half of the working set or a receive starves.
     pub fn should_provide(&self, kernel_has: usize, starving: bool) -> bool {
         !self.returned.is_empty()
             && (starving
                 || self.returned.len() >= RETURN_BATCH
-                || kernel_has < usize::from(self.count) / 2)
+                || kernel_has < usize::from(self.reserve_from) / 2)
     }
 
     /// The entries that provide the returned buffers again, one per run of
@@ -161,8 +194,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_reserve_is_provided_a_chunk_at_a_time_only_when_the_kernel_runs_low() {
+        let mut pool = Pool::new(1024, 64);
+        let (_, first) = pool.provide_first(256);
+        assert_eq!((first, pool.working()), (256, 256));
+        assert!(pool.grow(256, false).is_none(), "the kernel has plenty");
+        assert!(pool.grow(LOW_WATER, false).is_none());
+        let (_, from, count) = pool.grow(LOW_WATER - 1, false).expect("runs low");
+        assert_eq!((from, count, pool.working()), (256, GROW_BY, 256 + GROW_BY));
+        let (_, from, _) = pool.grow(500, true).expect("a starved receive");
+        assert_eq!(from, 256 + GROW_BY);
+        while pool.grow(0, true).is_some() {}
+        assert_eq!(pool.working(), 1024, "the whole pool, never more");
+        let mut small = Pool::new(4, 64);
+        assert_eq!(
+            small.provide_first(256).1,
+            4,
+            "a working set larger than the pool"
+        );
+        assert!(small.grow(0, true).is_none());
+    }
+
+    #[test]
     fn returned_buffers_go_back_in_batches_unless_the_kernel_runs_low() {
         let mut pool = Pool::new(1024, 64);
+        pool.provide_first(1024);
         assert!(!pool.should_provide(1024, true), "nothing to give back");
         pool.give_back(7);
         assert!(

@@ -1,12 +1,15 @@
-//! A connection's socket on the ring, as the shard sees it: the same `Transport`
-//! (answers at once, `WouldBlock` when it cannot) and `Readiness` as a tokio socket,
-//! over the bytes the ring received and the send buffers it owns.
+//! A connection's socket on the ring, as the shard sees it: the same `Transport` as a
+//! tokio socket (answers at once, `WouldBlock` when it cannot), over the bytes the ring
+//! received and the send buffers it owns. Its events go to its connection through the
+//! ring task ([`UringSocket::attach`]); the ring's tests wait on it with `Readiness`.
 
 use std::io::{self, IoSlice};
 use std::rc::Rc;
+#[cfg(test)]
 use std::task::Poll;
 
-use super::{Ring, SEND_MAX};
+use super::{Owner, Ring, SEND_MAX};
+#[cfg(test)]
 use crate::driver::connection::Readiness;
 use crate::shard::conn::Transport;
 
@@ -20,6 +23,17 @@ pub(crate) struct UringSocket {
 impl UringSocket {
     pub(super) fn new(ring: Rc<Ring>, slot: usize) -> Self {
         Self { ring, slot }
+    }
+
+    /// From now on, whatever happens to the socket is handed to `owner` by the ring
+    /// task; and it looks once now, for what arrived before.
+    pub fn attach(&self, owner: Owner) {
+        let mut inner = self.ring.inner.borrow_mut();
+        if let Some(entry) = inner.sockets.get_mut(self.slot) {
+            entry.owner = Some(owner);
+        }
+        inner.notify(self.slot);
+        inner.wake_driver();
     }
 }
 
@@ -91,6 +105,7 @@ impl Transport for UringSocket {
         let room = SEND_MAX.saturating_sub(target.len());
         let total = bufs.iter().map(|b| b.len()).sum::<usize>();
         if total == 0 || room == 0 {
+            entry.write_blocked |= total > 0;
             entry.next = target;
             return match total {
                 0 => Ok(0),
@@ -121,6 +136,12 @@ impl Transport for UringSocket {
         Ok(copied)
     }
 
+    fn kick(&self) {
+        let mut inner = self.ring.inner.borrow_mut();
+        inner.notify(self.slot);
+        inner.wake_driver();
+    }
+
     fn shutdown_write(&self) {
         let mut inner = self.ring.inner.borrow_mut();
         let Some(entry) = inner.sockets.get_mut(self.slot) else {
@@ -134,6 +155,7 @@ impl Transport for UringSocket {
     }
 }
 
+#[cfg(test)]
 impl Readiness for UringSocket {
     async fn ready(&self, write: bool) -> io::Result<bool> {
         std::future::poll_fn(|cx| {

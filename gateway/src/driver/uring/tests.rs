@@ -84,7 +84,7 @@ fn bytes_arrive_in_order_through_a_small_pool() {
     run(async {
         // 4 buffers of 64 bytes for 200 KB: receives starve and re-arm many times.
         let ring = Ring::with_pool(4, 64).unwrap();
-        tokio::task::spawn_local(ring.clone().drive());
+        tokio::task::spawn_local(ring.clone().drive(|_| {}));
         let (socket, mut peer) = pair(&ring).await;
         let data = pattern(200_000);
         let writer = {
@@ -107,7 +107,7 @@ fn bytes_arrive_in_order_through_a_small_pool() {
 fn sends_back_up_then_flow_and_fin_follows_the_last_byte() {
     run(async {
         let ring = Ring::with_pool(16, 1024).unwrap();
-        tokio::task::spawn_local(ring.clone().drive());
+        tokio::task::spawn_local(ring.clone().drive(|_| {}));
         let (socket, mut peer) = pair(&ring).await;
         // Far more than the socket buffers and our two send buffers hold, so writes
         // must wait for the peer, which starts reading only later.
@@ -130,7 +130,7 @@ fn sends_back_up_then_flow_and_fin_follows_the_last_byte() {
 fn a_ring_dropped_with_requests_in_flight_closes_its_sockets() {
     run(async {
         let ring = Ring::with_pool(8, 256).unwrap();
-        let driver = tokio::task::spawn_local(ring.clone().drive());
+        let driver = tokio::task::spawn_local(ring.clone().drive(|_| {}));
         let (socket, mut peer) = pair(&ring).await;
         // A send that cannot finish (the peer does not read) and an armed receive.
         let data = pattern(16 * 1024 * 1024);
@@ -161,7 +161,7 @@ fn a_ring_dropped_with_requests_in_flight_closes_its_sockets() {
 fn a_closed_peer_ends_the_read_and_a_write_after_it_fails() {
     run(async {
         let ring = Ring::with_pool(8, 256).unwrap();
-        tokio::task::spawn_local(ring.clone().drive());
+        tokio::task::spawn_local(ring.clone().drive(|_| {}));
         let (socket, peer) = pair(&ring).await;
         drop(peer);
         let (got, eof) = read_all(&socket, usize::MAX).await;
@@ -202,7 +202,7 @@ fn a_peer_that_floods_an_unread_connection_cannot_take_the_pool() {
         // what one burst brings before the pause takes effect (the kernel fills
         // buffers as fast as data arrives; here a burst is 512 bytes, 8 buffers).
         let ring = Ring::with_pool(256, 64).unwrap();
-        tokio::task::spawn_local(ring.clone().drive());
+        tokio::task::spawn_local(ring.clone().drive(|_| {}));
         let (flooded, mut flooder) = pair(&ring).await;
         let (quiet, mut talker) = pair(&ring).await;
         let data = pattern(256 * 1024);
@@ -251,7 +251,7 @@ fn starved_connections_wait_without_spinning_then_recover_and_the_ring_goes_idle
         // 4 buffers for 8 talking connections that nobody reads: the pool runs dry
         // and most receives stop with ENOBUFS.
         let ring = Ring::with_pool(4, 64).unwrap();
-        tokio::task::spawn_local(ring.clone().drive());
+        tokio::task::spawn_local(ring.clone().drive(|_| {}));
         let mut sockets = Vec::new();
         let mut writers = Vec::new();
         let data = pattern(20_000);
@@ -305,4 +305,89 @@ fn starved_connections_wait_without_spinning_then_recover_and_the_ring_goes_idle
         let spent = ring.inner.borrow().rounds - before;
         assert!(spent <= 2, "{spent} ring rounds while idle");
     });
+}
+
+#[test]
+fn an_attached_socket_tells_its_owner_once_per_round_with_no_task_waiting() {
+    run(async {
+        let ring = Ring::with_pool(16, 256).unwrap();
+        let told = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let seen = told.clone();
+        tokio::task::spawn_local(ring.clone().drive(move |ready| {
+            seen.borrow_mut().extend_from_slice(ready);
+        }));
+        let (socket, mut peer) = pair(&ring).await;
+        let (_quiet, _quiet_peer) = pair(&ring).await;
+        // Bytes that arrived before the owner was known are reported on attach.
+        peer.write_all(b"early").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(told.borrow().is_empty(), "no owner yet, nobody told");
+        socket.attach((7, 70));
+        wait_for(&told, 1).await;
+        assert_eq!(told.borrow()[0], (7, 70));
+        let mut got = Vec::new();
+        drain_now(&socket, &mut got);
+        assert_eq!(got, b"early");
+        // Several receives before the owner looks: listed once per round, not once
+        // per completion.
+        told.borrow_mut().clear();
+        // (Fewer than RX_LIMIT: an unread connection's receive pauses there.)
+        for _ in 0..10 {
+            peer.write_all(b"x").await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let reports = told.borrow().len();
+        assert!((1..=10).contains(&reports), "{reports} reports");
+        assert!(told.borrow().iter().all(|o| *o == (7, 70)));
+        got.clear();
+        drain_now(&socket, &mut got);
+        assert_eq!(got, [b'x'; 10]);
+        // A send that went out is not reported (nobody waits for it)...
+        told.borrow_mut().clear();
+        socket.try_write_vectored(&[IoSlice::new(b"pong")]).unwrap();
+        let mut pong = [0u8; 4];
+        peer.read_exact(&mut pong).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(told.borrow().is_empty(), "a finished send was reported");
+        // ...one the owner was refused room for is, once room is back.
+        let data = pattern(64 * 1024 * 1024);
+        let mut sent = 0;
+        while sent < data.len() {
+            match socket.try_write_vectored(&[IoSlice::new(&data[sent..])]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("write failed: {e}"),
+            }
+            tokio::task::yield_now().await;
+        }
+        assert!(sent < data.len(), "the kernel took everything");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(told.borrow().is_empty(), "blocked, and nothing moved");
+        let mut sink = vec![0u8; sent];
+        peer.read_exact(&mut sink).await.unwrap();
+        wait_for(&told, 1).await;
+        assert!(sink == data[..sent], "bytes differ");
+        // ...and so is a kick from the shard.
+        told.borrow_mut().clear();
+        socket.kick();
+        wait_for(&told, 1).await;
+        assert_eq!(*told.borrow(), vec![(7, 70)]);
+        // The end of the stream, too; the unattached socket was never reported.
+        told.borrow_mut().clear();
+        drop(peer);
+        wait_for(&told, 1).await;
+        assert!(told.borrow().iter().all(|o| *o == (7, 70)));
+        assert_eq!(socket.try_read(&mut [0u8; 8]).unwrap(), 0, "end of stream");
+    });
+}
+
+/// Waits until the owner was told at least `n` times.
+async fn wait_for(told: &std::cell::RefCell<Vec<(usize, u64)>>, n: usize) {
+    for _ in 0..200 {
+        if told.borrow().len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the owner was told {} times, not {n}", told.borrow().len());
 }
