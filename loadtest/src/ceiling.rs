@@ -91,7 +91,7 @@ pub async fn run(
     for i in 0..conns {
         let socket = TcpSocket::new_v4()?;
         if let Some(ip) = client::source_for(i, sources) {
-            socket.bind(SocketAddr::new(ip.into(), 0))?;
+            client::bind_source(&socket, ip)?;
         }
         let mut stream = socket
             .connect(addr)
