@@ -46,7 +46,7 @@ fn config_is_the_one_given() {
         max_fragments: 3,
     };
     let conn = WsConn::new(config.clone());
-    assert_eq!(conn.config(), &config);
+    assert_eq!(conn.config(), config);
 }
 
 #[test]

@@ -25,8 +25,28 @@ use crate::core::heartbeat::Heartbeat;
 use crate::core::ratelimit::WindowLimiter;
 use crate::core::ws::{WsConfig, WsConn, WsEvent};
 
-/// Encode buffer capacity a session keeps between events.
-const SCRATCH_KEEP: usize = 1024;
+/// Encode buffer capacity kept between events.
+const SCRATCH_KEEP: usize = 16 * 1024;
+
+thread_local! {
+    /// The buffer replies and READY are encoded into before they are framed: one per
+    /// thread (a shard's sessions share it), not one per connection.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's encode buffer, empty; a buffer grown past
+/// [`SCRATCH_KEEP`] (a large READY or page of history) is not kept.
+fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut buf = cell.take();
+        buf.clear();
+        let result = f(&mut buf);
+        if buf.capacity() <= SCRATCH_KEEP {
+            cell.replace(buf);
+        }
+        result
+    })
+}
 
 /// Session limits and timers; defaults are the contract's.
 #[derive(Debug, Clone)]
@@ -123,7 +143,6 @@ pub struct Session {
     heartbeat: Heartbeat,
     frames: WindowLimiter,
     actions: VecDeque<Action>,
-    scratch: Vec<u8>,
     /// The `id` of the IDENTIFY being answered: READY carries it (PROTOCOL.md section 2).
     identify_id: Option<u32>,
     partial_timeout_ms: u64,
@@ -145,7 +164,6 @@ impl Session {
             heartbeat: Heartbeat::new(config.heartbeat_interval_ms, now),
             frames: WindowLimiter::new(config.frames_per_window, config.frame_window_ms, now),
             actions: VecDeque::new(),
-            scratch: Vec::new(),
             identify_id: None,
             partial_timeout_ms: config.partial_message_timeout_ms,
             partial_since: None,
@@ -282,12 +300,15 @@ impl Session {
                 if id.is_none() {
                     return;
                 }
-                self.scratch.clear();
-                if self.encoding() == Some(Encoding::MsgPack)
-                    && codec::encode_msgpack_reply("ACK", &event, id, &mut self.scratch)
-                {
-                    self.ws.send_binary(&self.scratch);
-                } else {
+                let sent = self.encoding() == Some(Encoding::MsgPack)
+                    && with_scratch(|buf| {
+                        let encoded = codec::encode_msgpack_reply("ACK", &event, id, buf);
+                        if encoded {
+                            self.ws.send_binary(buf);
+                        }
+                        encoded
+                    });
+                if !sent {
                     self.send_event(&ServerEvent::Ack(ack), id);
                 }
             }
@@ -342,7 +363,6 @@ impl Session {
         if self.actions.is_empty() {
             self.actions = VecDeque::new();
         }
-        self.scratch = Vec::new();
     }
 
     /// A channel event no longer fits this connection's queue: drop what is queued and
@@ -448,16 +468,13 @@ impl Session {
         let Mode::Gateway(encoding) = self.mode else {
             return;
         };
-        self.scratch.clear();
-        codec::encode_server(event, id, None, encoding, &mut self.scratch);
-        match encoding {
-            Encoding::MsgPack => self.ws.send_binary(&self.scratch),
-            Encoding::Json => self.ws.send_text(&self.scratch),
-        };
-        if self.scratch.capacity() > SCRATCH_KEEP {
-            // A READY or a page of history was large: do not keep that much per session.
-            self.scratch = Vec::new();
-        }
+        with_scratch(|buf| {
+            codec::encode_server(event, id, None, encoding, buf);
+            match encoding {
+                Encoding::MsgPack => self.ws.send_binary(buf),
+                Encoding::Json => self.ws.send_text(buf),
+            };
+        });
     }
 }
 

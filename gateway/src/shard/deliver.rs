@@ -272,7 +272,7 @@ fn push(
             if conn.session.is_closing() || conn.user.is_some_and(|u| except.contains(&u)) {
                 continue;
             }
-            if let Some((channel, offset)) = event.filter(|_| !conn.floors.is_empty()) {
+            if let Some((channel, offset)) = event.filter(|_| conn.floors.is_some()) {
                 if conn.has_already(channel, offset) {
                     continue;
                 }

@@ -69,7 +69,7 @@ impl ShardState {
             }
             channel.offset = plan.offset;
             if let Some(floor) = plan.floor {
-                self.conns[key].floors.push((channel.id, floor));
+                self.conns[key].add_floor(channel.id, floor);
             }
             if plan.resync {
                 resync.push(channel.id);

@@ -75,7 +75,9 @@ struct InFrame {
 /// The server side of one WebSocket connection.
 #[derive(Debug)]
 pub struct WsConn {
-    config: WsConfig,
+    /// `WsConfig`'s limits, as `u32` (saturated): 8 bytes per connection, not 16.
+    max_message_bytes: u32,
+    max_fragments: u32,
     /// Received bytes not decoded yet: what the last read brought, until `poll_event`
     /// consumes it (data payloads stream out of it; a header or a control frame waits
     /// here until complete).
@@ -94,8 +96,10 @@ pub struct WsConn {
 impl WsConn {
     /// A connection that has just completed the opening handshake.
     pub fn new(config: WsConfig) -> Self {
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Self {
-            config,
+            max_message_bytes: narrow(config.max_message_bytes),
+            max_fragments: narrow(config.max_fragments),
             input: BytesMut::new(),
             frame: None,
             message: None,
@@ -109,8 +113,11 @@ impl WsConn {
     }
 
     /// The limits this connection enforces.
-    pub fn config(&self) -> &WsConfig {
-        &self.config
+    pub fn config(&self) -> WsConfig {
+        WsConfig {
+            max_message_bytes: self.max_message_bytes as usize,
+            max_fragments: self.max_fragments as usize,
+        }
     }
 
     // ---- input ------------------------------------------------------------------------
@@ -231,7 +238,7 @@ impl WsConn {
         // The top bit of a 64-bit length is rejected, so on 64-bit targets this always
         // fits; on 32-bit ones a length past usize is over any limit anyway.
         let len = usize::try_from(header.payload_len).unwrap_or(usize::MAX);
-        let max = self.config.max_message_bytes;
+        let max = self.max_message_bytes as usize;
         match header.opcode {
             Opcode::Close | Opcode::Ping | Opcode::Pong => {}
             Opcode::Text | Opcode::Binary => {
@@ -268,7 +275,7 @@ impl WsConn {
                     self.fail(1009, "message too big");
                     return false;
                 }
-                if frames > self.config.max_fragments {
+                if frames > self.max_fragments as usize {
                     self.fail(1009, "message has too many fragments");
                     return false;
                 }
