@@ -53,9 +53,10 @@ pub struct ServerFigures {
     /// (RSS after connecting - before) / identified connections, KiB: right after the
     /// storm, with what it left behind.
     pub rss_per_idle_conn_kib: f64,
-    /// (RSS at the end - before) / identified connections, KiB. For `connect`, whose
-    /// load phase is idle, the cost of an idle connection once the storm is over.
-    pub rss_per_conn_end_kib: f64,
+    /// (RSS at the end of the load phase - before) / identified connections, KiB. For
+    /// `connect`, whose load phase is idle, the cost of an idle connection once the
+    /// storm is over.
+    pub rss_per_conn_load_end_kib: f64,
     /// CPU seconds spent from before connecting until the load started.
     pub cpu_connect_secs: f64,
     /// Identified connections per CPU-second of connecting (IDENTIFY->READY, the
@@ -152,7 +153,7 @@ impl Figures {
                 rss_kib_end: end.rss_kib,
                 rss_per_idle_conn_kib: (connected.rss_kib as f64 - before.rss_kib as f64)
                     / o.identified.max(1) as f64,
-                rss_per_conn_end_kib: (end.rss_kib as f64 - before.rss_kib as f64)
+                rss_per_conn_load_end_kib: (load_end.rss_kib as f64 - before.rss_kib as f64)
                     / o.identified.max(1) as f64,
                 cpu_connect_secs: connected.cpu_secs - before.cpu_secs,
                 identified_per_cpu_sec: o.identified as f64
@@ -266,8 +267,8 @@ pub fn table(f: &Figures, out: &mut dyn Write) -> std::io::Result<()> {
         if f.scenario == "connect" {
             writeln!(
                 out,
-                "                   after the idle phase: {:.2} KiB per idle identified connection",
-                s.rss_per_conn_end_kib
+                "                   at the end of the idle phase: {:.2} KiB per idle identified connection",
+                s.rss_per_conn_load_end_kib
             )?;
         }
     }
