@@ -280,8 +280,13 @@ impl Session {
         let mut settle_deadline = now + NEVER;
         let mut drain_deadline = now + NEVER;
         let mut required: Option<Arc<HashMap<u64, u64>>> = None;
+        // One timer for the earliest deadline and one pending phase watch, kept across
+        // turns: a delivery costs a read and the checks, not five timer registrations
+        // and a watch subscription (the client shares the cores with the server).
+        let mut phase = phase_rx.borrow().clone();
+        let mut changed = Box::pin(phase_changed(phase_rx.clone()));
+        let mut timer = Box::pin(sleep_until(next_ping));
         loop {
-            let phase = phase_rx.borrow().clone();
             let loading = matches!(phase, Phase::Load);
             if !matches!(phase, Phase::Connect | Phase::Load) && !settled {
                 let answered = self.outstanding() == 0 && self.acked_unseen.is_empty();
@@ -307,13 +312,28 @@ impl Session {
                     SendMode::Window(w) => self.outstanding() < w as usize,
                     SendMode::EveryMicros(_) => true,
                 };
+            let mut wake = next_ping.min(drain_deadline);
+            if can_send {
+                wake = wake.min(next_send);
+            }
+            if loading {
+                wake = wake.min(next_reconnect);
+            }
+            if !settled {
+                wake = wake.min(settle_deadline);
+            }
+            if timer.deadline() != wake {
+                timer.as_mut().reset(wake);
+            }
             tokio::select! {
                 biased;
-                changed = phase_rx.changed() => {
-                    if changed.is_err() {
+                (rx, ok) = &mut changed => {
+                    if !ok {
                         bail!("worker went away");
                     }
-                    match &*phase_rx.borrow() {
+                    phase = rx.borrow().clone();
+                    changed = Box::pin(phase_changed(rx));
+                    match &phase {
                         Phase::Load => {
                             let now = Instant::now();
                             self.load_started = Some(now);
@@ -352,32 +372,36 @@ impl Session {
                         ws = self.reconnect().await?;
                     }
                 }
-                () = sleep_until(next_ping) => {
-                    self.send(&mut ws, Request::Ping, None).await?;
-                    next_ping += self.heartbeat;
-                }
-                () = sleep_until(next_send), if can_send => {
-                    self.act(&mut ws).await?;
-                    if let SendMode::EveryMicros(us) = mode {
-                        next_send += Duration::from_micros(us);
-                        // Fell behind by more than a second: do not burst to catch up.
-                        next_send = next_send.max(Instant::now() - Duration::from_secs(1));
+                () = &mut timer => {
+                    // Whatever is due, in the order the old branches had.
+                    let now = Instant::now();
+                    if now >= next_ping {
+                        self.send(&mut ws, Request::Ping, None).await?;
+                        next_ping += self.heartbeat;
                     }
-                }
-                () = sleep_until(next_reconnect), if loading => {
-                    let _ = ws.close(None).await;
-                    self.count("deliberate reconnects");
-                    ws = self.reconnect().await?;
-                    let every = mix.map_or(0, |m| m.reconnect_every_ms).max(1);
-                    next_reconnect = Instant::now() + Duration::from_millis(self.rng.gen_range(0..every * 2));
-                }
-                () = sleep_until(settle_deadline), if !settled => {}
-                () = sleep_until(drain_deadline) => {
-                    let missing = required.as_ref().map(|r| self.tracks.missing(r)).unwrap_or_default();
-                    for (channel, last, need) in missing {
-                        self.fail(format!("drain deadline: channel {channel} received up to offset {last}, acknowledged messages up to {need}"));
+                    if can_send && now >= next_send {
+                        self.act(&mut ws).await?;
+                        if let SendMode::EveryMicros(us) = mode {
+                            next_send += Duration::from_micros(us);
+                            // Fell behind by more than a second: do not burst to catch up.
+                            next_send = next_send.max(Instant::now() - Duration::from_secs(1));
+                        }
                     }
-                    break;
+                    if loading && now >= next_reconnect {
+                        let _ = ws.close(None).await;
+                        self.count("deliberate reconnects");
+                        ws = self.reconnect().await?;
+                        let every = mix.map_or(0, |m| m.reconnect_every_ms).max(1);
+                        next_reconnect = Instant::now() + Duration::from_millis(self.rng.gen_range(0..every * 2));
+                    }
+                    // A passed settle deadline is handled at the top of the loop.
+                    if now >= drain_deadline {
+                        let missing = required.as_ref().map(|r| self.tracks.missing(r)).unwrap_or_default();
+                        for (channel, last, need) in missing {
+                            self.fail(format!("drain deadline: channel {channel} received up to offset {last}, acknowledged messages up to {need}"));
+                        }
+                        break;
+                    }
                 }
             }
         }
@@ -612,6 +636,15 @@ impl Session {
         }
         totals.failures.merge(std::mem::take(&mut self.failures));
     }
+}
+
+/// Waits for the next phase and hands the receiver back (a future that owns it can be
+/// kept across turns of the session's loop).
+async fn phase_changed(
+    mut rx: tokio::sync::watch::Receiver<Phase>,
+) -> (tokio::sync::watch::Receiver<Phase>, bool) {
+    let ok = rx.changed().await.is_ok();
+    (rx, ok)
 }
 
 #[cfg(test)]
