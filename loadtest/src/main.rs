@@ -37,14 +37,10 @@ fn main() -> std::process::ExitCode {
     if let Command::CeilingWriter { args } = &cli.command {
         return exit(ceiling::writer_main(args));
     }
-    // A child worker is one thread: `--procs` already spreads the clients over
-    // processes, and one thread per child pays no cross-thread wakes or work stealing
-    // per delivery (the clients share the cores with the server they measure).
-    let mut builder = match cli.command {
-        Command::Worker => tokio::runtime::Builder::new_current_thread(),
-        _ => tokio::runtime::Builder::new_multi_thread(),
-    };
-    let runtime = match builder.enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => return exit(Err(err.into())),
     };
