@@ -152,6 +152,11 @@ pub struct ConnectArgs {
     /// Seconds to hold the idle connections (PING only) after they are identified.
     #[arg(long, default_value_t = 5)]
     pub idle_secs: u64,
+    /// Seconds to sample the servers' CPU before connecting (with `--server-pid`): the
+    /// idle phase's cost is then also reported without what they spend alone (their
+    /// timers, a cluster's Redis), i.e. the idle connections' own (heartbeats).
+    #[arg(long, default_value_t = 5)]
+    pub baseline_secs: u64,
 }
 
 /// `chat`.

@@ -27,6 +27,9 @@ pub struct Schedule {
     pub settle_before_start: Duration,
     /// Server pids to sample.
     pub server_pids: Vec<u32>,
+    /// Sample the servers' CPU this long before connecting (zero: not at all), so an
+    /// idle phase's cost can be told apart from what the servers spend without us.
+    pub baseline: Duration,
     /// Sample the servers (and the progress) every this often during the load (soak).
     pub sample_every: Option<Duration>,
     /// Prometheus `/metrics` URLs whose `gateway_queued_bytes` each sample adds up (soak).
@@ -89,6 +92,8 @@ pub struct Outcome {
     pub failures: Failures,
     /// Server before connecting, after connecting, at load end, at the end.
     pub server: [ProcSample; 4],
+    /// Server CPU in cores over [`Schedule::baseline`] before connecting.
+    pub baseline_cpu_cores: Option<f64>,
     /// Each `--server-pid` after connecting and at the end, in the order given.
     pub server_per_pid: Vec<(ProcSample, ProcSample)>,
     /// Client CPU seconds (this process and its workers).
@@ -116,6 +121,15 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
     }
     let conns: u64 = plans.iter().map(|p| p.conns.len() as u64).sum();
     let client_cpu_before = proc_sample("self")?.cpu_secs;
+    let baseline_cpu_cores = if schedule.baseline.is_zero() || pids.is_empty() {
+        None
+    } else {
+        let start = server_now(pids)?;
+        let started = Instant::now();
+        tokio::time::sleep(schedule.baseline).await;
+        let cpu = server_now(pids)?.cpu_secs - start.cpu_secs;
+        Some(cpu / started.elapsed().as_secs_f64())
+    };
     let server_before = server_now(pids)?;
     let bar = ProgressBar::new_spinner();
     bar.set_style(
@@ -264,6 +278,7 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
         counts: BTreeMap::new(),
         closes: BTreeMap::new(),
         failures: Failures::default(),
+        baseline_cpu_cores,
         server: [server_before, server_connected, server_load_end, server_end],
         server_per_pid: connected_per_pid.into_iter().zip(end_per_pid).collect(),
         client_cpu_secs: proc_sample("self")?.cpu_secs - client_cpu_before,

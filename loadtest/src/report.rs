@@ -65,6 +65,8 @@ pub struct ServerFigures {
     /// Server CPU during the load phase alone, in cores (for `connect`, the cost of
     /// idle connections: their heartbeats and the shard's tick).
     pub load_cpu_cores: f64,
+    /// Server CPU in cores before we connected (`connect --baseline-secs`).
+    pub baseline_cpu_cores: Option<f64>,
     /// Each process on its own (a cluster: which node paid).
     pub per_pid: Vec<PidFigures>,
 }
@@ -159,6 +161,7 @@ impl Figures {
                 identified_per_cpu_sec: o.identified as f64
                     / (connected.cpu_secs - before.cpu_secs).max(0.01),
                 load_cpu_cores: (load_end.cpu_secs - connected.cpu_secs) / o.load_secs.max(1e-9),
+                baseline_cpu_cores: o.baseline_cpu_cores,
                 per_pid: pids
                     .iter()
                     .zip(&o.server_per_pid)
@@ -255,6 +258,14 @@ pub fn table(f: &Figures, out: &mut dyn Write) -> std::io::Result<()> {
             100.0 * s.load_cpu_cores,
             f.load_secs
         )?;
+        if let Some(base) = s.baseline_cpu_cores {
+            writeln!(
+                out,
+                "                   {:.1} % of one core before we connected: {:.1} % is our connections' own",
+                100.0 * base,
+                100.0 * (s.load_cpu_cores - base)
+            )?;
+        }
         if s.per_pid.len() > 1 {
             let each: Vec<String> = s
                 .per_pid

@@ -97,6 +97,7 @@ pub async fn run(args: ChatArgs) -> anyhow::Result<()> {
         duration: Duration::from_secs(args.duration),
         settle_before_start: Duration::from_secs(1),
         server_pids: c.server_pids.clone(),
+        baseline: Duration::ZERO,
         sample_every: None,
         metrics_urls: Vec::new(),
         metrics_token: None,

@@ -43,12 +43,14 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<()> {
         duration: Duration::from_secs(args.idle_secs),
         settle_before_start: Duration::from_secs(2),
         server_pids: c.server_pids.clone(),
+        baseline: Duration::from_secs(args.baseline_secs),
         sample_every: None,
         metrics_urls: Vec::new(),
         metrics_token: None,
     };
     let params = json!({
         "conns": args.conns, "conns_per_user": per_user, "idle_secs": args.idle_secs,
+        "baseline_secs": args.baseline_secs,
         "connect_rate": c.connect_rate, "procs": c.procs,
     });
     scenarios::finish(c, "connect", params, plans, schedule, needs, |_, _| {}).await

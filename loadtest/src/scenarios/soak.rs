@@ -67,6 +67,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         duration: Duration::from_secs(args.duration),
         settle_before_start: Duration::from_secs(1),
         server_pids: c.server_pids.clone(),
+        baseline: Duration::ZERO,
         sample_every: Some(Duration::from_secs(args.sample_secs.max(1))),
         metrics_urls: args.metrics_urls.clone(),
         metrics_token: args.metrics_token.clone(),
