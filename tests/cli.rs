@@ -3,28 +3,16 @@
 
 #![allow(clippy::unwrap_used)] // test helpers fail loudly on purpose
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::process::{group, layer4, post, register, Dev};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-
-fn layer4() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_layer4"));
-    for var in [
-        "JWT_SECRET",
-        "DATABASE_URL",
-        "REDIS_URL",
-        "DATA_DIR",
-        "API_PORT",
-        "WS_PORT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 #[test]
 fn servers_refuse_a_missing_or_short_secret() {
@@ -48,98 +36,6 @@ fn servers_refuse_a_missing_or_short_secret() {
     }
 }
 
-/// A `layer4 dev` process whose combined output is collected by a thread.
-struct Dev {
-    child: Child,
-    lines: std::sync::mpsc::Receiver<String>,
-    log: Vec<String>,
-}
-
-impl Dev {
-    fn start(dir: &std::path::Path, extra: &[&str]) -> (Self, String, String) {
-        let mut cmd = layer4();
-        cmd.args(["dev", "--api-port", "0", "--ws-port", "0", "--data-dir"])
-            .arg(dir)
-            .args(extra)
-            .env("RUST_LOG", "trace");
-        let mut dev = Self::spawn(cmd);
-        let banner = dev.wait_for("layer4 dev: API on http://");
-        let api = banner
-            .split("API on http://")
-            .nth(1)
-            .unwrap()
-            .split(',')
-            .next()
-            .unwrap()
-            .to_owned();
-        let ws = banner
-            .split("gateway on ws://")
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_owned();
-        (dev, api, ws)
-    }
-
-    fn spawn(mut cmd: Command) -> Self {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        for pipe in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let _ = tx.send(line);
-                }
-            });
-        }
-        Self {
-            child,
-            lines,
-            log: Vec::new(),
-        }
-    }
-
-    fn wait_for(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .unwrap_or_else(|_| panic!("no line with {needle:?}; got {:#?}", self.log));
-            self.log.push(line.clone());
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-
-    fn stop(mut self) -> Vec<String> {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-            self.log.push(line);
-        }
-        std::mem::take(&mut self.log)
-    }
-}
-
-/// A test that fails midway must not leave its server running.
-impl Drop for Dev {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_demo_seeds_and_logs_hold_no_secrets() {
     let dir = tempfile::tempdir().unwrap();
@@ -153,25 +49,17 @@ async fn dev_demo_seeds_and_logs_hold_no_secrets() {
 
     let http = reqwest::Client::new();
     let password = "a-very-secret-password-123";
-    let body: Value = http
-        .post(format!("http://{api}/api/auth/register"))
-        .json(&json!({"username": "zed", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let register = json!({"username": "zed", "password": password});
+    let body = post(
+        &http,
+        format!("http://{api}/api/auth/register"),
+        None,
+        register,
+    )
+    .await;
     let token = body["token"].as_str().unwrap().to_owned();
-    let login: Value = http
-        .post(format!("http://{api}/api/auth/login"))
-        .json(&json!({"username": "alice", "password": "password123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alice = json!({"username": "alice", "password": "password123"});
+    let login = post(&http, format!("http://{api}/api/auth/login"), None, alice).await;
     let alice_token = login["token"].as_str().unwrap().to_owned();
     let channels: Value = http
         .get(format!("http://{api}/api/chat/channels"))
@@ -326,32 +214,10 @@ async fn sigterm_under_traffic_closes_1001_and_loses_no_acknowledged_message() {
     let http = reqwest::Client::new();
     let mut users = Vec::new();
     for name in ["sender1", "sender2", "sender3", "sender4"] {
-        let body: Value = http
-            .post(format!("http://{api}/api/auth/register"))
-            .json(&json!({"username": name, "password": "password123"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        users.push((
-            body["user"]["id"].as_str().unwrap().to_owned(),
-            body["token"].as_str().unwrap().to_owned(),
-        ));
+        users.push(register(&http, &api, name).await);
     }
     let others: Vec<&str> = users[1..].iter().map(|(id, _)| id.as_str()).collect();
-    let created: Value = http
-        .post(format!("http://{api}/api/chat/channels"))
-        .bearer_auth(&users[0].1)
-        .json(&json!({"name": "busy", "member_ids": others}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let channel = created["channel"]["id"].as_str().unwrap().to_owned();
+    let channel = group(&http, &api, &users[0].1, "busy", &others).await;
 
     // Each user sends as fast as its ACKs come back, until the socket closes.
     let mut senders = Vec::new();
