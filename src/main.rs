@@ -9,6 +9,7 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 /// jemalloc: a reconnect storm leaves far less behind (see `layer4::memory`).
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -11,6 +11,10 @@
 //! returns pages freed after a burst within its decay time (10 s) even when the process
 //! then goes quiet and never calls the allocator again.
 //!
+//! Built with `--no-default-features` (no `jemalloc` feature) the binary uses the system
+//! allocator, so heap profilers that interpose `malloc` (heaptrack) see every
+//! allocation; [`purge_in_background`] then does nothing.
+//!
 //! **glibc's malloc** still serves C code (SQLite) and the tests, which run the stack
 //! in their own binaries. Why its large-block threshold is fixed: every password hash
 //! (argon2id) takes ~19 MiB. glibc serves a block that large with `mmap` at first, but
@@ -22,6 +26,7 @@
 /// Starts jemalloc's background thread, which purges freed pages on time; logs and
 /// carries on where it cannot (jemalloc built without it).
 pub fn purge_in_background() {
+    #[cfg(feature = "jemalloc")]
     if let Err(err) = tikv_jemalloc_ctl::background_thread::write(true) {
         tracing::warn!("jemalloc: no background purging ({err}); freed pages return later");
     }
