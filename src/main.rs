@@ -22,6 +22,9 @@ fn main() -> anyhow::Result<()> {
         .init();
     layer4::memory::return_large_frees();
     layer4::memory::purge_in_background();
+    // The metrics recorder first: a count made before it exists is lost (a gateway's
+    // first connections were, when its metrics task installed it).
+    api::metrics::prometheus();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

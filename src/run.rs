@@ -89,16 +89,8 @@ pub async fn gateway(args: ServeArgs) -> anyhow::Result<()> {
     let chat = production_chat(&args).await?;
     if let Some(port) = args.gateway.metrics_port {
         let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, port)).await?;
-        // The recorder is installed before the shards start: what they count before the
-        // metrics task first runs would otherwise be lost (a busy machine showed
-        // `gateway_connections -1` and no close of the first connections).
-        let handle = api::metrics::prometheus();
         tracing::info!(addr = %listener.local_addr()?, "gateway metrics at /metrics");
-        tokio::spawn(serve_metrics(
-            listener,
-            handle,
-            args.api.metrics_token.clone(),
-        ));
+        tokio::spawn(serve_metrics(listener, args.api.metrics_token.clone()));
     }
     let config = args.gateway.config(args.bind);
     gateway::run(config, chat, shutdown_signal()).await?;
@@ -127,12 +119,10 @@ pub async fn api(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Serves GET /metrics (Prometheus text), guarded by `token` when set.
-async fn serve_metrics(
-    listener: tokio::net::TcpListener,
-    handle: api::metrics::PrometheusHandle,
-    token: Option<String>,
-) {
+async fn serve_metrics(listener: tokio::net::TcpListener, token: Option<String>) {
     use axum::http::{header, HeaderMap, StatusCode};
+    // Installed at start (`main`); this only takes the handle.
+    let handle = api::metrics::prometheus();
     let app = axum::Router::new().route(
         "/metrics",
         axum::routing::get(move |headers: HeaderMap| {

@@ -199,6 +199,8 @@ impl Stack {
         // Every channel's home is a gateway shard: the API's events take the same path.
         config.chat.sequencers = config.gateway.shards.max(1);
         let chat = Chat::new(store, bus, config.chat);
+        // The recorder before the shards: what they count first is not lost.
+        api::metrics::prometheus();
         let gateway = gateway::Gateway::start(config.gateway, chat.clone())?;
         if let Some(web) = config.api.web.as_mut() {
             // The client connects to the port the gateway really got (it may be 0 in

@@ -71,42 +71,47 @@ async fn identified(ws: &str, token: &str, socket: Option<tokio::net::TcpStream>
     }
 }
 
-/// Sends `n` messages, at most 64 unacknowledged and at most 1 000 ahead of the reader
-/// (who must not become a slow consumer itself); returns once all are acknowledged. The
-/// talker is a member too: its own events are read and dropped on the way.
-async fn send_acked(
-    talker: &mut Ws,
-    (channel, content): (&str, &str),
-    n: u32,
-    next_id: &mut u32,
-    read: &AtomicU64,
-) {
-    let (mut sent, mut acked) = (0u32, 0u32);
-    while acked < n {
-        while sent < n
-            && sent - acked < 64
-            && u64::from(*next_id) < read.load(Ordering::Relaxed) + 1_000
-        {
-            *next_id += 1;
-            let m = json!({"t": "SEND_MESSAGE", "id": *next_id, "d": {"channel_id": channel, "content": content}});
-            talker.send(WsMessage::Text(m.to_string())).await.unwrap();
-            sent += 1;
-        }
-        if sent == acked {
-            // Nothing to wait for but the reader.
-            tokio::time::sleep(Duration::from_millis(2)).await;
-            continue;
-        }
-        let msg = tokio::time::timeout(Duration::from_secs(30), talker.next())
-            .await
-            .expect("the talker is answered")
-            .unwrap()
-            .unwrap();
-        let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
-        match v["t"].as_str() {
-            Some("ACK") => acked += 1,
-            Some("ERROR") => panic!("refused: {v}"),
-            _ => {}
+/// The member who sends: its socket, what it sends where, and how far the reader got.
+struct Talker {
+    ws: Ws,
+    channel: String,
+    content: String,
+    next_id: u32,
+    read: Arc<AtomicU64>,
+}
+
+impl Talker {
+    /// Sends `n` messages, at most 64 unacknowledged and at most 1 000 ahead of the
+    /// reader (who must not become a slow consumer itself); returns once all are
+    /// acknowledged. The talker is a member too: its own events are read and dropped.
+    async fn send_acked(&mut self, n: u32) {
+        let (mut sent, mut acked) = (0u32, 0u32);
+        while acked < n {
+            while sent < n
+                && sent - acked < 64
+                && u64::from(self.next_id) < self.read.load(Ordering::Relaxed) + 1_000
+            {
+                self.next_id += 1;
+                let m = json!({"t": "SEND_MESSAGE", "id": self.next_id, "d": {"channel_id": self.channel, "content": self.content}});
+                self.ws.send(WsMessage::Text(m.to_string())).await.unwrap();
+                sent += 1;
+            }
+            if sent == acked {
+                // Nothing to wait for but the reader.
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                continue;
+            }
+            let msg = tokio::time::timeout(Duration::from_secs(30), self.ws.next())
+                .await
+                .expect("the talker is answered")
+                .unwrap()
+                .unwrap();
+            let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+            match v["t"].as_str() {
+                Some("ACK") => acked += 1,
+                Some("ERROR") => panic!("refused: {v}"),
+                _ => {}
+            }
         }
     }
 }
@@ -170,22 +175,19 @@ async fn a_member_that_stops_reading_is_closed_4010_and_its_memory_is_returned()
         &[&reader_id, &sleeper_id],
     )
     .await;
-    let mut talker = identified(&ws, &talker_token, None).await;
     let received = Arc::new(AtomicU64::new(0));
+    let mut talker = Talker {
+        ws: identified(&ws, &talker_token, None).await,
+        channel,
+        content: "x".repeat(3_900),
+        next_id: 0,
+        read: received.clone(),
+    };
     let reading = reader(identified(&ws, &reader_token, None).await, received.clone());
-    let content = "x".repeat(3_900);
-    let mut next_id = 0;
 
     // Warm up until what traffic grows for good has grown: SQLite's page cache (32
     // MiB) over ~40 MiB of messages, the channel's replay ring, the queues' buffers.
-    send_acked(
-        &mut talker,
-        (&channel, &content),
-        10_000,
-        &mut next_id,
-        &received,
-    )
-    .await;
+    talker.send_acked(10_000).await;
     let before = settled_rss(pid).await;
 
     // The sleeper: a small receive buffer, identified, then never read again.
@@ -200,14 +202,7 @@ async fn a_member_that_stops_reading_is_closed_4010_and_its_memory_is_returned()
         batches += 1;
         // The queue (16 MiB) and the kernel's buffers take ~5 000 of these.
         assert!(batches <= 60, "the sleeper was never closed with 4010");
-        send_acked(
-            &mut talker,
-            (&channel, &content),
-            256,
-            &mut next_id,
-            &received,
-        )
-        .await;
+        talker.send_acked(256).await;
         peak = peak.max(rss_anon_kib(pid));
     }
     assert!(
@@ -216,7 +211,7 @@ async fn a_member_that_stops_reading_is_closed_4010_and_its_memory_is_returned()
     );
 
     // The reader got every message while the sleeper was cut off.
-    let sent = u64::from(next_id);
+    let sent = u64::from(talker.next_id);
     let deadline = Instant::now() + Duration::from_secs(30);
     while received.load(Ordering::Relaxed) < sent {
         assert!(Instant::now() < deadline, "the reader fell behind");

@@ -14,8 +14,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
-use metrics_exporter_prometheus::PrometheusBuilder;
-pub use metrics_exporter_prometheus::PrometheusHandle;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// Requests answered, by `route`, `method` and `status`.
 pub const REQUESTS_TOTAL: &str = "http_requests_total";
