@@ -92,6 +92,12 @@ pub struct Common {
     /// Frames per write() in the ceiling loop.
     #[arg(long, default_value_t = 8)]
     pub ceiling_frames_per_write: usize,
+    /// Also measure send -> arrival: the kernel's receive stamp on each member's socket
+    /// (`SO_TIMESTAMPNS`), the server's part of the latency without the client's own
+    /// wait for CPU. It makes the kernel read the clock for every packet it receives,
+    /// the server's too, so throughput runs leave it off.
+    #[arg(long)]
+    pub arrival_stamps: bool,
     /// Print one JSON object on stdout (the table goes to stderr).
     #[arg(long)]
     pub json: bool,
@@ -218,6 +224,11 @@ pub struct SoakArgs {
     /// Most growth allowed from the first to the last quarter of the samples, percent, of server RSS, mean latency, unanswered requests and queued bytes.
     #[arg(long, default_value_t = 25.0)]
     pub max_growth_pct: f64,
+    /// Seconds of load whose samples are not judged: a server's caches filling (SQLite's
+    /// page cache grows the heap by about 0.5 KiB per message until it holds 32 MiB) is
+    /// growth that stops, not a leak. The samples are still printed.
+    #[arg(long, default_value_t = 0)]
+    pub warmup_secs: u64,
     /// Prometheus `/metrics` of each server (loopback; comma-separated): their
     /// `gateway_queued_bytes` is sampled and checked for growth too. `layer4 dev` serves
     /// it on the API port, `layer4 gateway` with `--metrics-port`.

@@ -9,18 +9,25 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
+use crate::stamped::Stamped;
+
 /// One gateway connection.
-pub type Ws = WebSocketStream<TcpStream>;
+pub type Ws = WebSocketStream<Stamped>;
 
 /// Time allowed for TCP connect plus the HTTP upgrade.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Opens `ws://<gateway>/gateway?v=1&encoding=msgpack` from `source` (any when `None`).
-pub async fn open(gateway: SocketAddr, source: Option<Ipv4Addr>) -> anyhow::Result<Ws> {
+/// Opens `ws://<gateway>/gateway?v=1&encoding=msgpack` from `source` (any when `None`),
+/// with the kernel's receive stamps when `stamps`.
+pub async fn open(
+    gateway: SocketAddr,
+    source: Option<Ipv4Addr>,
+    stamps: bool,
+) -> anyhow::Result<Ws> {
     let socket = TcpSocket::new_v4().context("socket")?;
     if let Some(ip) = source {
         bind_source(&socket, ip).with_context(|| format!("binding source address {ip}"))?;
@@ -31,6 +38,7 @@ pub async fn open(gateway: SocketAddr, source: Option<Ipv4Addr>) -> anyhow::Resu
             .await
             .with_context(|| format!("TCP connect to {gateway}"))?;
         stream.set_nodelay(true)?;
+        let stream = Stamped::new(stream, stamps).context("SO_TIMESTAMPNS")?;
         let url = format!("ws://{gateway}/gateway?v=1&encoding=msgpack");
         // Frames are flushed one by one by `send`; no need for a large write buffer
         // per connection when a process holds 20 000 of them.
@@ -60,26 +68,34 @@ pub fn bind_source(socket: &TcpSocket, ip: Ipv4Addr) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
-        let one: libc::c_int = 1;
-        let len = libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>())
-            .map_err(std::io::Error::other)?;
-        // SAFETY: the fd is `socket`'s, open for the whole call; the value points to a
-        // `c_int` on this stack frame and `len` is its size, as the option expects.
-        #[allow(unsafe_code)]
-        let rc = unsafe {
-            libc::setsockopt(
-                socket.as_raw_fd(),
-                libc::IPPROTO_IP,
-                libc::IP_BIND_ADDRESS_NO_PORT,
-                std::ptr::from_ref(&one).cast(),
-                len,
-            )
-        };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+        set_int_option(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            1,
+        )?;
     }
     socket.bind(SocketAddr::new(ip.into(), 0))
+}
+
+/// `setsockopt(fd, level, name, value)` for an `int` option.
+#[cfg(target_os = "linux")]
+pub fn set_int_option(
+    fd: std::os::fd::RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> std::io::Result<()> {
+    let len = libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>())
+        .map_err(std::io::Error::other)?;
+    // SAFETY: the caller's fd is open for the call; the value points to a `c_int` on
+    // this stack frame and `len` is its size, as an `int` option expects.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::setsockopt(fd, level, name, std::ptr::from_ref(&value).cast(), len) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// The source address of connection `index` when spreading over `sources`.

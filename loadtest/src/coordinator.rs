@@ -79,6 +79,8 @@ pub struct Outcome {
     /// Merged histograms.
     pub latency: Histogram<u64>,
     /// See above.
+    pub arrival: Histogram<u64>,
+    /// See above.
     pub ack: Histogram<u64>,
     /// See above.
     pub ready: Histogram<u64>,
@@ -121,16 +123,16 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
     }
     let conns: u64 = plans.iter().map(|p| p.conns.len() as u64).sum();
     let client_cpu_before = proc_sample("self")?.cpu_secs;
-    let baseline_cpu_cores = if schedule.baseline.is_zero() || pids.is_empty() {
-        None
-    } else {
-        let start = server_now(pids)?;
-        let started = Instant::now();
+    let mut server_before = server_now(pids)?;
+    let mut baseline_cpu_cores = None;
+    if !schedule.baseline.is_zero() && !pids.is_empty() {
+        // The servers alone; the baseline ends with the "before" sample.
+        let (start, at) = (server_before, Instant::now());
         tokio::time::sleep(schedule.baseline).await;
-        let cpu = server_now(pids)?.cpu_secs - start.cpu_secs;
-        Some(cpu / started.elapsed().as_secs_f64())
-    };
-    let server_before = server_now(pids)?;
+        server_before = server_now(pids)?;
+        baseline_cpu_cores =
+            Some((server_before.cpu_secs - start.cpu_secs) / at.elapsed().as_secs_f64());
+    }
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
@@ -272,6 +274,7 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
         at_load_end: diff(at_load_end, start_progress),
         at_end: diff(sum(&progress), start_progress),
         latency: histogram(),
+        arrival: histogram(),
         ack: histogram(),
         ready: histogram(),
         silence: histogram(),
@@ -287,6 +290,7 @@ pub async fn execute(plans: Vec<WorkerPlan>, schedule: &Schedule) -> anyhow::Res
     };
     for r in results {
         outcome.latency.add(decode_hist(&r.latency)?)?;
+        outcome.arrival.add(decode_hist(&r.arrival)?)?;
         outcome.ack.add(decode_hist(&r.ack)?)?;
         outcome.ready.add(decode_hist(&r.ready)?)?;
         outcome.silence.add(decode_hist(&r.silence)?)?;

@@ -23,6 +23,7 @@ mod report;
 mod scenarios;
 mod scrape;
 mod session;
+mod stamped;
 mod wire;
 mod worker;
 

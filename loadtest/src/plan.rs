@@ -35,6 +35,8 @@ pub struct WorkerPlan {
     pub drain_secs: u64,
     /// Reconnect with `positions` after a close the contract says to retry.
     pub reconnect: bool,
+    /// Ask the kernel for receive stamps (send -> arrival).
+    pub arrival_stamps: bool,
 }
 
 /// One connection.
@@ -118,6 +120,8 @@ pub struct WorkerResult {
     pub conns: u64,
     /// Send-to-receive latency (base64 HDR).
     pub latency: String,
+    /// Send-to-arrival latency (base64 HDR).
+    pub arrival: String,
     /// Send-to-ACK latency.
     pub ack: String,
     /// Connect-to-READY time.

@@ -111,8 +111,12 @@ pub struct Figures {
     pub deliveries_total: u64,
     /// Deliveries per second during the load phase.
     pub deliveries_per_sec: f64,
-    /// Send-to-receive latency of every delivery of this run's messages.
+    /// Send-to-receive latency of every delivery of this run's messages: until the
+    /// client read it.
     pub latency: Summary,
+    /// The same until the kernel put it in the member's socket (its receive stamp):
+    /// the server's part, without the client's own wait for CPU.
+    pub arrival: Summary,
     /// Send-to-ACK latency.
     pub ack: Summary,
     /// Silences.
@@ -192,6 +196,7 @@ impl Figures {
             deliveries_total: o.at_end.deliveries,
             deliveries_per_sec: o.at_load_end.deliveries as f64 / o.load_secs.max(1e-9),
             latency: Summary::of(&o.latency),
+            arrival: Summary::of(&o.arrival),
             ack: Summary::of(&o.ack),
             silence: SilenceFigures {
                 per_member_max: Summary::of(&o.silence),
@@ -239,7 +244,18 @@ pub fn table(f: &Figures, out: &mut dyn Write) -> std::io::Result<()> {
         "deliveries         {} in the load phase ({:.0}/s), {} in total",
         f.deliveries_load, f.deliveries_per_sec, f.deliveries_total
     )?;
-    writeln!(out, "send -> receive    {}", lat(&f.latency))?;
+    writeln!(
+        out,
+        "send -> receive    {} (read by the client)",
+        lat(&f.latency)
+    )?;
+    if f.arrival.count > 0 {
+        writeln!(
+            out,
+            "send -> arrival    {} (in the member's socket: kernel receive stamp)",
+            lat(&f.arrival)
+        )?;
+    }
     writeln!(out, "send -> ACK        {}", lat(&f.ack))?;
     writeln!(
         out,

@@ -71,6 +71,7 @@ pub struct Session {
     own_recent: HashMap<u64, u64>,
     sent: u64,
     latency: Batch,
+    arrival: Batch,
     ack: Batch,
     counts: BTreeMap<String, u64>,
     closes: BTreeMap<u16, u64>,
@@ -104,6 +105,7 @@ impl Session {
             own_recent: HashMap::new(),
             sent: 0,
             latency: Batch::default(),
+            arrival: Batch::default(),
             ack: Batch::default(),
             counts: BTreeMap::new(),
             closes: BTreeMap::new(),
@@ -156,7 +158,7 @@ impl Session {
         let gateway = gateway_for(self.plan.index, self.attempts, &self.shared.plan.gateways)
             .context("no gateway address")?;
         self.attempts += 1;
-        let mut ws = client::open(gateway, source).await?;
+        let mut ws = client::open(gateway, source, self.shared.plan.arrival_stamps).await?;
         let positions = if resume {
             self.tracks.positions()
         } else {
@@ -358,7 +360,7 @@ impl Session {
                 }
                 msg = ws.next() => {
                     let closed = match msg {
-                        Some(Ok(WsMessage::Binary(bytes))) => { self.on_frame(&bytes)?; None }
+                        Some(Ok(WsMessage::Binary(bytes))) => { self.on_frame(&bytes, ws.get_ref().last_rx_us())?; None }
                         Some(Ok(WsMessage::Close(frame))) => Some(frame.map_or(1005, |f| u16::from(f.code))),
                         Some(Ok(WsMessage::Text(_))) => bail!("text frame on a msgpack connection"),
                         Some(Ok(_)) => None,
@@ -507,8 +509,8 @@ impl Session {
         }
     }
 
-    /// Handles one server frame.
-    fn on_frame(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+    /// Handles one server frame, which the kernel received at `arrived_us` (0: unknown).
+    fn on_frame(&mut self, bytes: &[u8], arrived_us: u64) -> anyhow::Result<()> {
         let now_us = now_micros();
         let inbound = wire::decode(bytes).context("server frame breaks the envelope")?;
         if let Some(s) = inbound.s {
@@ -539,6 +541,10 @@ impl Session {
                 if let Some(sent) = wire::sent_micros(content, &self.shared.plan.run) {
                     let micros = now_us.saturating_sub(sent);
                     self.latency.record(micros, &self.shared.latency);
+                    if arrived_us != 0 {
+                        let arrival = arrived_us.saturating_sub(sent);
+                        self.arrival.record(arrival, &self.shared.arrival);
+                    }
                     let c = &self.shared.counters;
                     c.latency_sum_us
                         .fetch_add(micros, std::sync::atomic::Ordering::Relaxed);
@@ -621,6 +627,7 @@ impl Session {
             let _ = self.shared.settled_tx.send(self.highest_acked.clone());
         }
         self.latency.flush(&self.shared.latency);
+        self.arrival.flush(&self.shared.arrival);
         self.ack.flush(&self.shared.ack);
         if self.load_started.is_some() {
             self.shared

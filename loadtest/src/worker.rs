@@ -51,6 +51,8 @@ pub struct Shared {
     pub counters: Counters,
     /// Send-to-receive latency.
     pub latency: SharedHist,
+    /// Send-to-arrival latency (the kernel's receive stamp).
+    pub arrival: SharedHist,
     /// Send-to-ACK latency.
     pub ack: SharedHist,
     /// Connect-to-READY time.
@@ -97,6 +99,7 @@ pub async fn run(
         plan,
         counters: Counters::default(),
         latency: SharedHist::default(),
+        arrival: SharedHist::default(),
         ack: SharedHist::default(),
         ready: SharedHist::default(),
         silence: SharedHist::default(),
@@ -190,6 +193,7 @@ fn result(
     Ok(WorkerResult {
         conns: n as u64,
         latency: encode_hist(&shared.latency.snapshot())?,
+        arrival: encode_hist(&shared.arrival.snapshot())?,
         ack: encode_hist(&shared.ack.snapshot())?,
         ready: encode_hist(&shared.ready.snapshot())?,
         silence: encode_hist(&shared.silence.snapshot())?,

@@ -88,6 +88,7 @@ pub fn split(common: &Common, conns: Vec<ConnPlan>, load: Load) -> Vec<WorkerPla
             load: load.clone(),
             drain_secs: common.drain_secs,
             reconnect: !common.no_reconnect,
+            arrival_stamps: common.arrival_stamps,
         })
         .collect();
     for conn in conns {

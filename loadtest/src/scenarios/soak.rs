@@ -4,6 +4,8 @@
 //! connections. Fails when RSS or mean latency in the last quarter of the samples
 //! exceeds the first quarter by more than `--max-growth-pct`, or when the unanswered
 //! requests or the queued bytes keep piling up (a queue that grows without bound).
+//! Samples of the first `--warmup-secs` are not judged: a cache that fills and stops
+//! grows like a leak until it is full, and only a run past that point tells them apart.
 
 use std::time::Duration;
 
@@ -16,6 +18,15 @@ use crate::scenarios::{self, Needs};
 
 /// Queued bytes below which growth is not judged: a burst, not a queue without bound.
 const QUEUE_FLOOR_BYTES: f64 = 4.0 * 1024.0 * 1024.0;
+
+/// The samples taken after `warmup_secs` of load, the ones judged.
+fn after_warmup(samples: &[Sample], warmup_secs: u64) -> Vec<Sample> {
+    samples
+        .iter()
+        .filter(|s| s.t_secs >= warmup_secs as f64)
+        .cloned()
+        .collect()
+}
 
 /// Mean of `f` over the first and last quarter of `samples`.
 fn quarters(samples: &[Sample], f: impl Fn(&Sample) -> f64) -> Option<(f64, f64)> {
@@ -74,14 +85,21 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     };
     let params = json!({
         "members": members, "senders": senders, "rate": args.rate, "duration_secs": args.duration,
-        "sample_secs": args.sample_secs, "max_growth_pct": args.max_growth_pct, "procs": c.procs,
+        "sample_secs": args.sample_secs, "max_growth_pct": args.max_growth_pct,
+        "warmup_secs": args.warmup_secs, "procs": c.procs,
         "metrics_urls": args.metrics_urls,
     });
     let want_queue = !args.metrics_urls.is_empty();
     let max = args.max_growth_pct;
+    let warmup = args.warmup_secs;
     scenarios::finish(c, "soak", params, plans, schedule, needs, move |o, figures| {
-        let queued: Vec<Sample> = o
-            .samples
+        let judged = after_warmup(&o.samples, warmup);
+        let after = if warmup == 0 {
+            String::new()
+        } else {
+            format!(" after the {warmup} s warm-up")
+        };
+        let queued: Vec<Sample> = judged
             .iter()
             .filter(|s| s.server_queued_bytes.is_some())
             .cloned()
@@ -89,11 +107,17 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         let growth = |name: &str, samples: &[Sample], f: &dyn Fn(&Sample) -> f64, floor: f64| {
             quarters(samples, f).and_then(|(first, last)| {
                 let grew = 100.0 * (last - first) / first.max(floor);
-                (grew > max).then(|| format!("soak: {name} grew {grew:.0}% from the first to the last quarter ({first:.1} -> {last:.1}), more than {max}%"))
+                (grew > max).then(|| format!("soak: {name} grew {grew:.0}% from the first to the last quarter{after} ({first:.1} -> {last:.1}), more than {max}%"))
             })
         };
-        let all = &o.samples;
+        let all = &judged;
         let checks = [
+            (judged.len() < 4).then(|| {
+                format!(
+                    "soak: {} samples{after}, too few to judge growth (4 needed): lengthen --duration or shorten --warmup-secs / --sample-secs",
+                    judged.len()
+                )
+            }),
             growth("server RSS (KiB)", all, &|s| s.server_rss_kib as f64, 1.0),
             growth("server heap (RssAnon, KiB)", all, &|s| s.server_rss_anon_kib as f64, 1.0),
             // Latency below 5 ms is noise, not growth.
@@ -150,5 +174,30 @@ mod tests {
         );
         // Fewer than four samples: nothing to judge.
         assert_eq!(quarters(&s[..3], |x| x.server_rss_kib as f64), None);
+    }
+
+    #[test]
+    fn the_warmup_samples_are_not_judged() {
+        // A heap that fills a cache for the first 3 samples, then stays level.
+        let s: Vec<Sample> = [10, 40, 70, 100, 101, 100, 102, 101]
+            .iter()
+            .enumerate()
+            .map(|(i, &r)| Sample {
+                t_secs: 10.0 * (i + 1) as f64,
+                ..sample(r, None)
+            })
+            .collect();
+        let rss = |x: &Sample| x.server_rss_kib as f64;
+        let (first, last) = quarters(&s, rss).unwrap();
+        assert!(
+            last > 2.0 * first,
+            "judged from the start it looks like a leak"
+        );
+        let judged = after_warmup(&s, 40);
+        assert_eq!(judged.len(), 5);
+        assert_eq!(judged[0].t_secs, 40.0);
+        let (first, last) = quarters(&judged, rss).unwrap();
+        assert!((last - first).abs() / first < 0.02, "{first} -> {last}");
+        assert_eq!(after_warmup(&s, 0).len(), s.len());
     }
 }
