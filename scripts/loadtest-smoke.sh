@@ -188,6 +188,11 @@ assert f["failures"]["count"] == 0, f["failures"]
 assert f["identified"] == f["conns"], "not all identified"
 ready = {g: f["counts"].get("READY from gateway " + g, 0) for g in gateways}
 assert all(ready.values()), "a gateway identified no connection: %s" % ready
+if name == "fanout-open":
+    # Run with --arrival-stamps: every delivery has a kernel receive stamp, and reaching
+    # the socket comes before being read.
+    assert f["arrival"]["count"] == f["latency"]["count"] > 0, (f["arrival"], f["latency"])
+    assert f["arrival"]["p99_ms"] <= f["latency"]["p99_ms"], (f["arrival"], f["latency"])
 spread = ", ".join("%d READY from %s" % (n, g) for g, n in ready.items())
 print("  %-14s ok: %d conns, %d deliveries, p99 %.1f ms; %s" % (name, f["conns"], f["deliveries_total"], f["latency"]["p99_ms"], spread))
 EOF
@@ -197,11 +202,12 @@ EOF
 scenarios() {
   "$bin/layer4-loadtest" provision --users 40 >/dev/null
   lt fanout-closed fanout --members 20 --senders 4 --window 2 --duration 2
-  lt fanout-open fanout --members 20 --senders 4 --rate 40 --duration 2 --procs 2 "$@"
+  lt fanout-open fanout --members 20 --senders 4 --rate 40 --duration 2 --procs 2 \
+    --arrival-stamps "$@"
   lt connect connect --conns 60 --conns-per-user 2 --idle-secs 1
   lt chat chat --users 30 --channels 5 --dms 5 --rate 40 --reconnect-every-secs 2 --duration 3
-  lt soak soak --members 20 --senders 2 --rate 10 --duration 4 --sample-secs 1 \
-    --max-growth-pct 100000 --metrics-url "$metrics"
+  lt soak soak --members 20 --senders 2 --rate 10 --duration 6 --sample-secs 1 \
+    --warmup-secs 1 --max-growth-pct 100000 --metrics-url "$metrics"
 }
 
 leg=dev
