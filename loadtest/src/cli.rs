@@ -221,7 +221,7 @@ pub struct SoakArgs {
     /// Seconds between samples.
     #[arg(long, default_value_t = 5)]
     pub sample_secs: u64,
-    /// Most growth allowed from the first to the last quarter of the samples, percent, of server RSS, mean latency, unanswered requests and queued bytes.
+    /// Most growth allowed from the first to the last quarter of the samples, percent, of the server's heap (RssAnon; total RSS also counts mapped database pages), mean latency, unanswered requests and queued bytes.
     #[arg(long, default_value_t = 25.0)]
     pub max_growth_pct: f64,
     /// Seconds of load whose samples are not judged: a server's caches filling (SQLite's

@@ -77,6 +77,7 @@ impl AsyncRead for Stamped {
                 }
                 // `try_io` cleared the readiness: wait for the next.
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
@@ -169,13 +170,20 @@ mod tests {
     use crate::metrics::now_micros;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    #[tokio::test]
-    async fn a_read_carries_the_time_the_kernel_received_the_bytes() {
+    /// A loopback connection: our end wrapped, and the peer.
+    async fn pair(stamps: bool) -> (Stamped, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (client, server) = tokio::join!(TcpStream::connect(addr), listener.accept());
-        let mut stamped = Stamped::new(client.unwrap(), true).unwrap();
-        let (mut server, _) = server.unwrap();
+        (
+            Stamped::new(client.unwrap(), stamps).unwrap(),
+            server.unwrap().0,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_read_carries_the_time_the_kernel_received_the_bytes() {
+        let (mut stamped, mut server) = pair(true).await;
         assert_eq!(stamped.last_rx_us(), 0);
 
         let before = now_micros();
@@ -205,11 +213,8 @@ mod tests {
 
     #[tokio::test]
     async fn without_stamps_a_read_carries_none() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (client, server) = tokio::join!(TcpStream::connect(addr), listener.accept());
-        let mut plain = Stamped::new(client.unwrap(), false).unwrap();
-        server.unwrap().0.write_all(b"x").await.unwrap();
+        let (mut plain, mut server) = pair(false).await;
+        server.write_all(b"x").await.unwrap();
         let mut got = [0u8; 4];
         assert_eq!(plain.read(&mut got).await.unwrap(), 1);
         assert_eq!(plain.last_rx_us(), 0);
