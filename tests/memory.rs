@@ -2,14 +2,11 @@
 //! pattern of password hashing, 19 MiB per hash on blocking threads.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 /// This process's anonymous resident memory, in KiB.
 fn rss_anon_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("RssAnon:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
+    common::process::rss_anon_kib("self")
 }
 
 #[test]

@@ -3,26 +3,15 @@
 //! every command with one line and a non-zero exit, never a panic.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
 fn layer4(dir: &std::path::Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_layer4"));
-    for var in [
-        "DATABASE_URL",
-        "SCYLLA_URI",
-        "SCYLLA_KEYSPACE",
-        "REDIS_URL",
-        "API_PORT",
-        "WS_PORT",
-        // An operator's shell has no backtrace settings; a test runner's may.
-        "RUST_BACKTRACE",
-        "RUST_LIB_BACKTRACE",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = common::process::layer4();
     cmd.args(args)
         .arg("--data-dir")
         .arg(dir)

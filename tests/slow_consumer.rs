@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::process::{group, register, Dev};
+use common::process::{group, register, rss_anon_kib, Dev};
+use common::{Client, Enc};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -24,16 +25,6 @@ const MIB: u64 = 1024;
 const QUEUE_KIB: u64 = 16 * MIB;
 /// What the heap may keep above its level before once the sleeper is gone.
 const SLACK_KIB: u64 = 4 * MIB;
-
-/// The process's anonymous resident memory (its heap), KiB.
-fn rss_anon_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("RssAnon:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
 
 /// The heap once it stopped moving (the allocator returns freed pages over seconds).
 async fn settled_rss(pid: u32) -> u64 {
@@ -49,26 +40,14 @@ async fn settled_rss(pid: u32) -> u64 {
     last
 }
 
-async fn identified(ws: &str, token: &str, socket: Option<tokio::net::TcpStream>) -> Ws {
-    let url = format!("ws://{ws}/gateway?v=1&encoding=json");
-    let mut socket = match socket {
-        Some(tcp) => {
-            let (ws, _) = tokio_tungstenite::client_async_tls(url, tcp).await.unwrap();
-            ws
-        }
-        None => tokio_tungstenite::connect_async(url).await.unwrap().0,
-    };
-    let identify = json!({"t": "IDENTIFY", "d": {"token": token}});
-    socket
-        .send(WsMessage::Text(identify.to_string()))
-        .await
-        .unwrap();
-    loop {
-        let msg = socket.next().await.unwrap().unwrap();
-        if msg.to_text().is_ok_and(|t| t.contains("\"READY\"")) {
-            return socket;
-        }
-    }
+/// A JSON client of `token`'s user over `tcp`, identified.
+async fn identified(tcp: tokio::net::TcpStream, token: &str) -> Ws {
+    let client = Client::connect_over(tcp, Enc::Json).await;
+    client.identified(json!({"token": token})).await.0.ws
+}
+
+async fn connected(ws: &str) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(ws).await.unwrap()
 }
 
 /// The member who sends: its socket, what it sends where, and how far the reader got.
@@ -177,13 +156,16 @@ async fn a_member_that_stops_reading_is_closed_4010_and_its_memory_is_returned()
     .await;
     let received = Arc::new(AtomicU64::new(0));
     let mut talker = Talker {
-        ws: identified(&ws, &talker_token, None).await,
+        ws: identified(connected(&ws).await, &talker_token).await,
         channel,
         content: "x".repeat(3_900),
         next_id: 0,
         read: received.clone(),
     };
-    let reading = reader(identified(&ws, &reader_token, None).await, received.clone());
+    let reading = reader(
+        identified(connected(&ws).await, &reader_token).await,
+        received.clone(),
+    );
 
     // Warm up until what traffic grows for good has grown: SQLite's page cache (32
     // MiB) over ~40 MiB of messages, the channel's replay ring, the queues' buffers.
@@ -194,7 +176,7 @@ async fn a_member_that_stops_reading_is_closed_4010_and_its_memory_is_returned()
     let tcp = tokio::net::TcpSocket::new_v4().unwrap();
     tcp.set_recv_buffer_size(4096).unwrap();
     let tcp = tcp.connect(ws.parse().unwrap()).await.unwrap();
-    let sleeper = identified(&ws, &sleeper_token, Some(tcp)).await;
+    let sleeper = identified(tcp, &sleeper_token).await;
 
     let mut peak = before;
     let mut batches = 0;

@@ -293,12 +293,20 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(addr: SocketAddr, enc: Enc) -> Self {
+        Self::connect_over(TcpStream::connect(addr).await.unwrap(), enc).await
+    }
+
+    /// [`Client::connect`] over a TCP connection the test opened (its socket options).
+    pub async fn connect_over(tcp: TcpStream, enc: Enc) -> Self {
         let name = match enc {
             Enc::MsgPack => "msgpack",
             Enc::Json => "json",
         };
-        let url = format!("ws://{addr}/gateway?v=1&encoding={name}");
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let url = format!(
+            "ws://{}/gateway?v=1&encoding={name}",
+            tcp.peer_addr().unwrap()
+        );
+        let (ws, _) = tokio_tungstenite::client_async_tls(url, tcp).await.unwrap();
         Self {
             ws,
             enc,
@@ -312,10 +320,14 @@ impl Client {
     }
 
     pub async fn identify_with(addr: SocketAddr, enc: Enc, d: Value) -> (Self, Value) {
-        let mut client = Self::connect(addr, enc).await;
-        client.send(json!({"t": "IDENTIFY", "d": d})).await;
-        let ready = client.expect("READY").await;
-        (client, ready["d"].clone())
+        Self::connect(addr, enc).await.identified(d).await
+    }
+
+    /// Sends IDENTIFY with `d`; returns the client and READY's `d`.
+    pub async fn identified(mut self, d: Value) -> (Self, Value) {
+        self.send(json!({"t": "IDENTIFY", "d": d})).await;
+        let ready = self.expect("READY").await;
+        (self, ready["d"].clone())
     }
 
     /// Sends one envelope (a JSON value; encoded as MessagePack for msgpack clients,

@@ -7,20 +7,35 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// `layer4` without the environment a developer's shell may carry.
+/// `layer4` without the environment a developer's shell (or a test runner) may carry.
 pub fn layer4() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_layer4"));
     for var in [
         "JWT_SECRET",
         "DATABASE_URL",
+        "SCYLLA_URI",
+        "SCYLLA_KEYSPACE",
         "REDIS_URL",
         "DATA_DIR",
         "API_PORT",
         "WS_PORT",
+        // An operator's shell has no backtrace settings; a test runner's may.
+        "RUST_BACKTRACE",
+        "RUST_LIB_BACKTRACE",
     ] {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// Anonymous resident memory (the heap) of process `pid` (`"self"` for this one), KiB.
+pub fn rss_anon_kib(pid: impl std::fmt::Display) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("RssAnon:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
 }
 
 /// A `layer4 dev` process whose combined output is collected by a thread.

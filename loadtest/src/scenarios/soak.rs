@@ -114,7 +114,6 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
                 (grew > max).then(|| format!("soak: {name} grew {grew:.0}% from the first to the last quarter{after} ({first:.1} -> {last:.1}), more than {max}%"))
             })
         };
-        let all = &judged;
         let checks = [
             (judged.len() < 4).then(|| {
                 format!(
@@ -122,10 +121,10 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
                     judged.len()
                 )
             }),
-            growth("server heap (RssAnon, KiB)", all, &|s| s.server_rss_anon_kib as f64, 1.0),
+            growth("server heap (RssAnon, KiB)", &judged, &|s| s.server_rss_anon_kib as f64, 1.0),
             // Latency below 5 ms is noise, not growth.
-            growth("mean latency (ms)", all, &|s| s.mean_latency_ms, 5.0),
-            growth("unanswered requests", all, &|s| s.unanswered as f64, 10.0),
+            growth("mean latency (ms)", &judged, &|s| s.mean_latency_ms, 5.0),
+            growth("unanswered requests", &judged, &|s| s.unanswered as f64, 10.0),
             // A few MiB queued is a burst (one connection may queue 4 MiB), not growth.
             growth(
                 "server queued bytes",
@@ -133,11 +132,11 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
                 &|s| s.server_queued_bytes.unwrap_or(0) as f64,
                 QUEUE_FLOOR_BYTES,
             ),
-            (want_queue && queued.len() < 4 && all.len() >= 4).then(|| {
+            (want_queue && queued.len() < 4 && judged.len() >= 4).then(|| {
                 format!(
                     "soak: the servers' queued bytes were read in only {} of {} samples (see the messages above)",
                     queued.len(),
-                    all.len()
+                    judged.len()
                 )
             }),
         ];
